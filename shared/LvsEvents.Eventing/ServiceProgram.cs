@@ -1,0 +1,60 @@
+using LvsEvents.Eventing.Spool;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LvsEvents.Eventing;
+
+/// <summary>
+/// The shared entry point of the services: a Generic Host with the event pipeline, single-line logs, and
+/// one clear line instead of a stack trace when a setting is wrong.
+/// </summary>
+public static class ServiceProgram
+{
+    public static async Task<int> RunAsync(
+        string serviceName,
+        string[] args,
+        Action<HostApplicationBuilder> configure,
+        Action<MassTransit.IBusRegistrationConfigurator>? addConsumers = null)
+    {
+        try
+        {
+            var builder = Host.CreateApplicationBuilder(args);
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+            builder.Services.AddLvsEventing(builder.Configuration, serviceName, addConsumers);
+            configure(builder);
+            using var host = builder.Build();
+            await host.RunAsync().ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception e) when (FindOperatorError(e) is { } message)
+        {
+            await Console.Error.WriteLineAsync($"lvs-{serviceName}: {message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    private static string? FindOperatorError(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is ConfigurationException or SpoolUnavailableException or OptionsValidationException)
+            {
+                return e.Message;
+            }
+
+            if (e is AggregateException { InnerExceptions.Count: 1 } aggregate)
+            {
+                return FindOperatorError(aggregate.InnerExceptions[0]);
+            }
+        }
+
+        return null;
+    }
+}

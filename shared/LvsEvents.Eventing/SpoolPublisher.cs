@@ -1,0 +1,121 @@
+using LvsEvents.Contracts;
+using LvsEvents.Eventing.Spool;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LvsEvents.Eventing;
+
+/// <summary>
+/// Delivers the spool to the bus, in order: reads a batch, publishes it with publisher confirms, and only
+/// then acknowledges it in the spool. While the broker is away it keeps retrying the same batch with
+/// backoff; the service meanwhile keeps emitting into the spool.
+/// </summary>
+public sealed class SpoolPublisher(
+    DurableEventSpool spool,
+    IBus bus,
+    ServiceIdentity identity,
+    IOptions<EventingOptions> options,
+    ILogger<SpoolPublisher> logger) : BackgroundService
+{
+    private long _published;
+
+    /// <summary>Events confirmed by the broker since start.</summary>
+    public long Published => Interlocked.Read(ref _published);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            IReadOnlyList<SpoolRecord> records;
+            try
+            {
+                records = await spool.ReadAsync(settings.MaxBatchEvents, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var batch = new EventBatch(identity.NodeId, identity.Service, records[0].Sequence, Decode(records));
+            if (!await PublishUntilConfirmed(batch, settings, stoppingToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            spool.Acknowledge(records[^1].Sequence);
+            Interlocked.Add(ref _published, batch.Events.Count);
+        }
+    }
+
+    private async Task<bool> PublishUntilConfirmed(EventBatch batch, EventingOptions settings, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        var failures = 0;
+        while (true)
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            attempt.CancelAfter(settings.PublishTimeout);
+            try
+            {
+                await bus.Publish(batch, attempt.Token).ConfigureAwait(false);
+                if (failures > 0)
+                {
+                    logger.LogInformation(
+                        "Broker reachable again after {Failures} failed attempts; delivering {Backlog} spooled events",
+                        failures, spool.Depth);
+                }
+
+                return true;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                if (failures++ == 0)
+                {
+                    logger.LogWarning(
+                        "Broker unavailable ({Error}); events stay in the spool {SpoolDirectory} ({Backlog} waiting) and are delivered when it returns",
+                        e.GetBaseException().Message, spool.Location, spool.Depth);
+                }
+
+                try
+                {
+                    await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.MaxRetryDelay.Ticks));
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private List<LvsEvent> Decode(IReadOnlyList<SpoolRecord> records)
+    {
+        var events = new List<LvsEvent>(records.Count);
+        foreach (var record in records)
+        {
+            try
+            {
+                events.Add(EventJson.Deserialize(record.Payload.Span));
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                // Only an event written by a newer, incompatible version gets here: keep it aside, never drop it.
+                var aside = Path.Combine(spool.Location, "undeliverable");
+                Directory.CreateDirectory(aside);
+                File.WriteAllBytes(Path.Combine(aside, $"{record.Sequence}.json"), record.Payload.ToArray());
+                logger.LogError("Spooled event {Sequence} cannot be read ({Error}); kept in {Folder}", record.Sequence, e.Message, aside);
+            }
+        }
+
+        return events;
+    }
+}
