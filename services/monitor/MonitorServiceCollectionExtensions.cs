@@ -1,0 +1,21 @@
+using LvsEvents.EventStore;
+using LvsEvents.Monitor.Recording;
+using Marten;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LvsEvents.Monitor;
+
+public static class MonitorServiceCollectionExtensions
+{
+    /// <summary>The monitor's parts besides the bus: the event store, the recorder, metrics.</summary>
+    public static IServiceCollection AddMonitor(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = EventStoreSchema.Validate(configuration.GetConnectionString(EventStoreSchema.ConnectionStringName));
+        services.AddMarten(options => EventStoreSchema.Configure(options, connectionString));
+        services.AddHostedService<EventStoreStartup>();
+        services.AddSingleton<EventRecorder>();
+        services.AddSingleton<RecordingStatistics>();
+        return services;
+    }
+}

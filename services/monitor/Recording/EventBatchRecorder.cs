@@ -1,0 +1,35 @@
+using LvsEvents.Contracts;
+using LvsEvents.EventStore;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace LvsEvents.Monitor.Recording;
+
+/// <summary>
+/// Records every event on the bus in the event store. Messages are taken a few at a time (MassTransit
+/// batch) so that one PostgreSQL transaction stores thousands of events; duplicates are skipped by id.
+/// </summary>
+public sealed class EventBatchRecorder(EventRecorder recorder, RecordingStatistics statistics, IEnumerable<IRecordedEventObserver> observers, ILogger<EventBatchRecorder> logger)
+    : IConsumer<Batch<EventBatch>>
+{
+    public async Task Consume(ConsumeContext<Batch<EventBatch>> context)
+    {
+        var events = new List<LvsEvent>();
+        foreach (var message in context.Message)
+        {
+            events.AddRange(message.Message.Events);
+        }
+
+        var fresh = await recorder.RecordAsync(events, context.CancellationToken).ConfigureAwait(false);
+        statistics.Recorded(fresh, events.Count - fresh, events);
+        if (fresh < events.Count)
+        {
+            logger.LogDebug("Skipped {Duplicates} events the store already had", events.Count - fresh);
+        }
+
+        foreach (var observer in observers)
+        {
+            observer.Observe(events);
+        }
+    }
+}

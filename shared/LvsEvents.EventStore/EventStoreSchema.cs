@@ -1,0 +1,76 @@
+using JasperFx;
+using JasperFx.Events;
+using LvsEvents.Contracts;
+using Marten;
+using LvsEvents.Eventing;
+using Npgsql;
+
+namespace LvsEvents.EventStore;
+
+/// <summary>
+/// How events are laid out in PostgreSQL through Marten: string stream keys (see <see cref="StreamKeys"/>),
+/// our stable event type names, quick appends with the event's own id and time, correlation and causation
+/// ids as metadata, and a unique index on the event id so the same event is never stored twice.
+/// </summary>
+public static class EventStoreSchema
+{
+    public const string ConnectionStringName = "eventstore";
+    public const string SchemaName = "lvsevents";
+
+    public static void Configure(StoreOptions options, string? connectionString)
+    {
+        options.Connection(Validate(connectionString));
+        options.DatabaseSchemaName = SchemaName;
+        options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        options.UseSystemTextJsonForSerialization(configure: EventJson.Configure);
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        options.Events.AppendMode = EventAppendMode.Quick;
+        options.Events.MetadataConfig.CorrelationIdEnabled = true;
+        options.Events.MetadataConfig.CausationIdEnabled = true;
+        foreach (var (name, type) in EventTypes.All)
+        {
+            options.Events.MapEventType(type, name);
+        }
+    }
+
+    /// <summary>
+    /// Creates or migrates the schema (under Marten's advisory lock, so directors starting together do not
+    /// race), then the indexes the recorder and the time-range queries rely on.
+    /// </summary>
+    public static async Task EnsureAsync(IDocumentStore store, CancellationToken cancellationToken)
+    {
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await using var session = store.LightweightSession();
+        session.QueueSqlCommand($"create unique index if not exists lvs_events_event_id on {SchemaName}.mt_events (id)");
+        session.QueueSqlCommand($"create index if not exists lvs_events_timestamp on {SchemaName}.mt_events (timestamp)");
+        await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A store for tools and tests that do not run a host.</summary>
+    public static DocumentStore CreateStore(string? connectionString) => DocumentStore.For(o => Configure(o, connectionString));
+
+    /// <summary>Checks the connection string so a mistake is named, not thrown as a stack trace.</summary>
+    public static string Validate(string? connectionString)
+    {
+        const string field = "ConnectionStrings:eventstore";
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new ConfigurationException($"{field} is not set: give PostgreSQL as Host=...;Port=5432;Database=...;Username=...;Password=... (environment variable ConnectionStrings__eventstore).");
+        }
+
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            if (string.IsNullOrEmpty(builder.Host) || string.IsNullOrEmpty(builder.Database))
+            {
+                throw new ConfigurationException($"{field} needs Host and Database.");
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException($"{field} is not a valid PostgreSQL connection string: {e.Message.Split('(')[0].Trim()}");
+        }
+
+        return connectionString;
+    }
+}
