@@ -138,7 +138,7 @@ public sealed class InfluxPoint
             if (value.Kind == InfluxFieldKind.Float && !double.IsFinite(value.AsFloat()))
             {
                 throw new ArgumentException(
-                    $"Point '{measurement}': field '{key}' is {value.AsFloat()}; InfluxDB rejects NaN and infinite values.",
+                    $"Point '{measurement}': field '{key}' is {value.AsFloat().ToString(System.Globalization.CultureInfo.InvariantCulture)}; InfluxDB rejects NaN and infinite values.",
                     nameof(fields));
             }
 
