@@ -1,0 +1,7 @@
+namespace LvsEvents.Keepalived.Model;
+
+/// <summary>PING_CHECK: ICMP echo.</summary>
+public sealed record PingCheck : HealthChecker
+{
+    public override string Keyword => "PING_CHECK";
+}

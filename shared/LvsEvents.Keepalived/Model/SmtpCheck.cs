@@ -1,0 +1,9 @@
+namespace LvsEvents.Keepalived.Model;
+
+/// <summary>SMTP_CHECK: connects and exchanges HELO.</summary>
+public sealed record SmtpCheck : HealthChecker
+{
+    public override string Keyword => "SMTP_CHECK";
+
+    public string? HeloName { get; init; }
+}

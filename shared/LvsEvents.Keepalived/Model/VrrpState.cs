@@ -1,0 +1,7 @@
+namespace LvsEvents.Keepalived.Model;
+
+public enum VrrpState
+{
+    Backup,
+    Master,
+}

@@ -1,0 +1,8 @@
+namespace LvsEvents.Keepalived.Syntax;
+
+public enum TokenKind
+{
+    Word,
+    OpenBrace,
+    CloseBrace,
+}
