@@ -18,7 +18,8 @@ public static class InfluxServiceCollectionExtensions
 
         services.AddOptions<InfluxWriterOptions>()
             .Bind(configuration.GetSection(InfluxWriterOptions.SectionName));
-        services.AddHttpClient(InfluxMetricsWriter.HttpClientName);
+        // Request logging at Trace level would otherwise show the credentials in the Authorization header.
+        services.AddHttpClient(InfluxMetricsWriter.HttpClientName).RedactLoggedHeaders(["Authorization"]);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => InfluxEndpoint.Parse(configuration.GetConnectionString("influxdb")));
         services.TryAddSingleton<InfluxMetricsWriter>();
