@@ -196,10 +196,16 @@ internal sealed class StatementValues(DiagnosticBag diagnostics)
         }
     }
 
+    /// <summary>
+    /// Keeps an untyped keyword verbatim, except that values of password-like keywords (e.g. in the SSL block) are
+    /// dropped for ***: nothing reads them from here, and every output of the model must stay free of secrets.
+    /// </summary>
     public static PassThroughSetting PassThrough(ConfigurationNode node) => new()
     {
         Keyword = node.Keyword,
-        Arguments = node.Arguments.Select(a => a.Text).ToList(),
+        Arguments = node.Keyword.Contains("pass", StringComparison.OrdinalIgnoreCase)
+            ? node.Arguments.Select(_ => SecretValueAttribute.Redacted).ToList()
+            : node.Arguments.Select(a => a.Text).ToList(),
         Block = node.Block?.Select(PassThrough).ToList(),
         Location = node.Location,
     };
