@@ -18,7 +18,7 @@ public static class InfluxServiceCollectionExtensions
 
         services.AddOptions<InfluxWriterOptions>()
             .Bind(configuration.GetSection(InfluxWriterOptions.SectionName));
-        // Request logging at Trace level would otherwise show the credentials in the Authorization header.
+        // Keep the credentials in the Authorization header out of request logging, whatever its defaults are.
         services.AddHttpClient(InfluxMetricsWriter.HttpClientName).RedactLoggedHeaders(["Authorization"]);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => InfluxEndpoint.Parse(configuration.GetConnectionString("influxdb")));
