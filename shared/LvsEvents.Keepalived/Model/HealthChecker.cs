@@ -7,7 +7,7 @@ namespace LvsEvents.Keepalived.Model;
 /// virtual server, then keepalived's per-checker default (connect_timeout 5 s; retry 1, DNS_CHECK 3, MISC_CHECK 0;
 /// delay_before_retry 1 s, HTTP_GET/SSL_GET 3 s, DNS_CHECK delay_loop).
 /// </summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "checker")]
 [JsonDerivedType(typeof(TcpCheck), "TCP_CHECK")]
 [JsonDerivedType(typeof(HttpGetCheck), "HTTP_GET")]
 [JsonDerivedType(typeof(SslGetCheck), "SSL_GET")]

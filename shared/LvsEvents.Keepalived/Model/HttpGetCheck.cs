@@ -3,6 +3,7 @@ namespace LvsEvents.Keepalived.Model;
 /// <summary>HTTP_GET: fetches each url and compares status code and/or digest.</summary>
 public record HttpGetCheck : HealthChecker
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public override string Keyword => "HTTP_GET";
 
     public IReadOnlyList<HttpUrl> Urls { get; init; } = [];

@@ -35,5 +35,6 @@ public sealed record RealServer
 
     public required SourceLocation Location { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Endpoint => EndpointFormat.Format(Address, Port);
 }

@@ -72,7 +72,7 @@ public static class ConfigurationTextRenderer
         switch (value)
         {
             case JsonObject obj:
-                WriteBlock(text, obj["type"] is { } type ? type.ToString() : key, obj, depth, skip: "type");
+                WriteBlock(text, obj["checker"] is { } checker ? checker.ToString() : key, obj, depth, skip: "checker");
                 break;
             case JsonArray array when array.Count == 0:
                 break;
@@ -97,9 +97,9 @@ public static class ConfigurationTextRenderer
                 {
                     if (item is JsonObject element)
                     {
-                        var header = element["type"]?.ToString() ?? key;
+                        var header = element["checker"]?.ToString() ?? key;
                         var name = element["name"] ?? element["address"] ?? element["path"];
-                        WriteBlock(text, name is null ? header : $"{header} {Scalar(name)}", element, depth, skip: "type");
+                        WriteBlock(text, name is null ? header : $"{header} {Scalar(name)}", element, depth, skip: "checker");
                     }
                 }
 

@@ -61,6 +61,11 @@ internal sealed class HealthCheckerReader(StatementValues values)
                     connectTimeout = values.Seconds(item, 0.000001, 86400);
                     continue;
                 case "retry" or "nb_get_retry":
+                    if (item.Keyword == "nb_get_retry")
+                    {
+                        values.Diagnostics.Warning(item.Location, "nb_get_retry is deprecated; use retry");
+                    }
+
                     retry = values.Integer(item, 0, int.MaxValue);
                     continue;
                 case "delay_before_retry":

@@ -191,6 +191,20 @@ internal sealed class VirtualServerReader(StatementValues values)
             diagnostics.Warning(server.Location, $"virtual_server {server.Key} has no protocol; keepalived defaults to UDP");
         }
 
+        if (server.Kind == VirtualServerKind.Fwmark && server.Protocol is not null)
+        {
+            diagnostics.Warning(server.Location, $"virtual_server {server.Key}: protocol is ignored for a fwmark service");
+        }
+
+        if (server.Kind != VirtualServerKind.Address)
+        {
+            // keepalived cannot tell here whether a group holds fwmarks, so it warns for every group; so do we.
+            foreach (var realServer in server.RealServers.Where(r => r.Port is not null))
+            {
+                diagnostics.Warning(realServer.Location, $"real_server {realServer.Endpoint}: a port on a real server of a fwmark/group virtual server is ignored for fwmark traffic");
+            }
+        }
+
         if (server.RealServers.Count == 0)
         {
             diagnostics.Warning(server.Location, $"virtual_server {server.Key} has no real_server; keepalived ignores it");

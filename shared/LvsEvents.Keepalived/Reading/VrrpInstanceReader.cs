@@ -204,6 +204,16 @@ internal sealed class VrrpInstanceReader(StatementValues values)
             diagnostics.Warning(instance.Location, $"vrrp_instance {instance.Name}: nopreempt does not work with state MASTER; keepalived clears it");
         }
 
+        if (instance.NoPreempt && instance.PreemptDelay > 0)
+        {
+            diagnostics.Warning(instance.Location, $"vrrp_instance {instance.Name}: preempt_delay has no effect with nopreempt; keepalived resets it");
+        }
+
+        foreach (var tracked in instance.TrackInterfaces.Where(t => t.Name == instance.Interface))
+        {
+            diagnostics.Warning(tracked.Location, $"vrrp_instance {instance.Name}: track_interface {tracked.Name} is the instance's own interface, which is always tracked; keepalived ignores it");
+        }
+
         if (instance.Authentication?.Password is { Length: > 8 } password)
         {
             diagnostics.Warning(instance.Authentication.Location, $"auth_pass is {password.Length} characters; keepalived uses only the first 8");
