@@ -63,12 +63,20 @@ shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 gen_secret() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 
-# Effective InfluxDB ports: env override, else what the last start used, else defaults.
+# Effective InfluxDB ports: env override, else what the running/last start used, else defaults.
+# "start" ignores the saved ports unless our influxd is still running on them.
 load_influx_ports() {
     local saved_http="" saved_rpc=""
     if [[ -r $INFLUX_PORTS_FILE ]]; then
         saved_http=$(sed -n 's/^INFLUX_PORT=//p' "$INFLUX_PORTS_FILE")
         saved_rpc=$(sed -n 's/^INFLUX_RPC_PORT=//p' "$INFLUX_PORTS_FILE")
+    fi
+    if [[ ${1:-} == start ]] && ! influx_pid >/dev/null; then
+        # Not running: a new start uses the override or the default ports.
+        saved_http="" saved_rpc=""
+    elif [[ ${1:-} == start && -n $saved_http ]]; then
+        # Our influxd is running: describe it as it is.
+        LVSEVENTS_INFLUX_PORT=$saved_http LVSEVENTS_INFLUX_RPC_PORT=$saved_rpc
     fi
     INFLUX_PORT="${LVSEVENTS_INFLUX_PORT:-${saved_http:-8086}}"
     INFLUX_RPC_PORT="${LVSEVENTS_INFLUX_RPC_PORT:-${saved_rpc:-8088}}"
@@ -512,7 +520,7 @@ stop_influx() {
 
 # ---------------------------------------------------------------- commands
 cmd_start() {
-    need_root; check_installed; take_lock; load_creds; load_influx_ports; rmq_env_init
+    need_root; check_installed; take_lock; load_creds; load_influx_ports start; rmq_env_init
     local t0=$SECONDS
     # Start the slow one (RabbitMQ) in the background while the others come up.
     local rmq_out; rmq_out=$(mktemp)
