@@ -1,4 +1,6 @@
 using LvsEvents.EventStore;
+using LvsEvents.Influx;
+using LvsEvents.Monitor.Metrics;
 using LvsEvents.Monitor.Recording;
 using Marten;
 using Microsoft.Extensions.Configuration;
@@ -14,8 +16,10 @@ public static class MonitorServiceCollectionExtensions
         var connectionString = EventStoreSchema.Validate(configuration.GetConnectionString(EventStoreSchema.ConnectionStringName));
         services.AddMarten(options => EventStoreSchema.Configure(options, connectionString));
         services.AddHostedService<EventStoreStartup>();
-        services.AddSingleton<EventRecorder>();
+        services.AddSingleton(_ => EventRecorder.Create(connectionString));
         services.AddSingleton<RecordingStatistics>();
+        services.AddInfluxMetrics(configuration);
+        services.AddSingleton<IRecordedEventObserver, InfluxEventObserver>();
         return services;
     }
 }

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using LvsEvents.Contracts;
 
-namespace LvsEvents.Eventing;
+namespace LvsEvents.Contracts;
 
 /// <summary>The one JSON shape of events: in the spool, on the wire, in the store.</summary>
 public static class EventJson

@@ -41,6 +41,8 @@ public static class EventStoreSchema
     {
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         await using var session = store.LightweightSession();
+        // "if not exists" still races when two processes start together: serialize on an advisory lock.
+        session.QueueSqlCommand("select pg_advisory_xact_lock(7340211)");
         session.QueueSqlCommand($"create unique index if not exists lvs_events_event_id on {SchemaName}.mt_events (id)");
         session.QueueSqlCommand($"create index if not exists lvs_events_timestamp on {SchemaName}.mt_events (timestamp)");
         await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using LvsEvents.Contracts;
 using LvsEvents.Eventing.Spool;
 using MassTransit;
 using Microsoft.Extensions.Configuration;

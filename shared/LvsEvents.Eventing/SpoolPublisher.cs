@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LvsEvents.Contracts;
 using LvsEvents.Eventing.Spool;
 using MassTransit;
@@ -39,7 +40,7 @@ public sealed class SpoolPublisher(
                 return;
             }
 
-            var batch = new EventBatch(identity.NodeId, identity.Service, records[0].Sequence, Decode(records));
+            var batch = new EventBatch(identity.NodeId, identity.Service, records[0].Sequence, AsJson(records));
             if (!await PublishUntilConfirmed(batch, settings, stoppingToken).ConfigureAwait(false))
             {
                 return;
@@ -97,22 +98,24 @@ public sealed class SpoolPublisher(
         }
     }
 
-    private List<LvsEvent> Decode(IReadOnlyList<SpoolRecord> records)
+    // The spooled bytes are the event's JSON already: they travel as they are.
+    private List<JsonElement> AsJson(IReadOnlyList<SpoolRecord> records)
     {
-        var events = new List<LvsEvent>(records.Count);
+        var events = new List<JsonElement>(records.Count);
         foreach (var record in records)
         {
             try
             {
-                events.Add(EventJson.Deserialize(record.Payload.Span));
+                using var document = JsonDocument.Parse(record.Payload);
+                events.Add(document.RootElement.Clone());
             }
-            catch (System.Text.Json.JsonException e)
+            catch (JsonException e)
             {
-                // Only an event written by a newer, incompatible version gets here: keep it aside, never drop it.
+                // The CRC passed, so only a bug writes non-JSON: keep it aside, never drop it silently.
                 var aside = Path.Combine(spool.Location, "undeliverable");
                 Directory.CreateDirectory(aside);
                 File.WriteAllBytes(Path.Combine(aside, $"{record.Sequence}.json"), record.Payload.ToArray());
-                logger.LogError("Spooled event {Sequence} cannot be read ({Error}); kept in {Folder}", record.Sequence, e.Message, aside);
+                logger.LogError("Spooled event {Sequence} is not JSON ({Error}); kept in {Folder}", record.Sequence, e.Message, aside);
             }
         }
 

@@ -2,6 +2,7 @@ using LvsEvents.Contracts;
 using LvsEvents.Keepalived.Diff;
 using LvsEvents.Keepalived.Model;
 using Xunit;
+using VrrpState = LvsEvents.Keepalived.Model.VrrpState;
 
 namespace LvsEvents.Keepalived.Tests;
 

@@ -47,13 +47,13 @@ public sealed class ValidationTests
         { Instance.Replace("advert_int 1", "advert_int 1\n    track_script {\n        chk_missing weight 10\n    }"), "/cfg/keepalived.conf:8:9: error: vrrp_instance VI_1: track_script chk_missing names no vrrp_script" },
         { Instance.Replace("advert_int 1", "advert_int 1\n    unicast_peer {\n        10.0.0.x\n    }"), "/cfg/keepalived.conf:8:9: error: unicast_peer: '10.0.0.x' is not a valid IP address" },
         { Instance.Replace("advert_int 1", "advert_int 1\n    authentication {\n        auth_type FOO\n    }"), "/cfg/keepalived.conf:8:19: error: auth_type 'FOO' is not PASS or AH" },
-        { Instance + Instance, "/cfg/keepalived.conf:12:1: error: vrrp_instance VI_1 is already defined at /cfg/keepalived.conf:1:1" },
-        { Instance + Instance.Replace("VI_1", "VI_2"), "/cfg/keepalived.conf:12:1: error: vrrp_instance VI_2 uses virtual_router_id 51 on eth0 (IPv4) like VI_1 at /cfg/keepalived.conf:1:1" },
-        { Instance + "real_server 1.2.3.4 80 {\n}\n", "/cfg/keepalived.conf:12:1: error: real_server outside any virtual_server" },
-        { Instance + "TCP_CHECK {\n}\n", "/cfg/keepalived.conf:12:1: error: TCP_CHECK outside any real_server" },
-        { Instance + "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_9\n    }\n}\n", "/cfg/keepalived.conf:15:9: error: vrrp_sync_group G: vrrp_instance VI_9 is not defined" },
+        { Instance + Instance, "/cfg/keepalived.conf:11:1: error: vrrp_instance VI_1 is already defined at /cfg/keepalived.conf:1:1" },
+        { Instance + Instance.Replace("VI_1", "VI_2"), "/cfg/keepalived.conf:11:1: error: vrrp_instance VI_2 uses virtual_router_id 51 on eth0 (IPv4) like VI_1 at /cfg/keepalived.conf:1:1" },
+        { Instance + "real_server 1.2.3.4 80 {\n}\n", "/cfg/keepalived.conf:11:1: error: real_server outside any virtual_server" },
+        { Instance + "TCP_CHECK {\n}\n", "/cfg/keepalived.conf:11:1: error: TCP_CHECK outside any real_server" },
+        { Instance + "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_9\n    }\n}\n", "/cfg/keepalived.conf:14:9: error: vrrp_sync_group G: vrrp_instance VI_9 is not defined" },
         { Instance.TrimEnd().TrimEnd('}'), "/cfg/keepalived.conf:1:1: error: 'vrrp_instance' block is never closed: missing '}'" },
-        { Instance + "}\n", "/cfg/keepalived.conf:12:1: error: extra '}' with no block to close" },
+        { Instance + "}\n", "/cfg/keepalived.conf:11:1: error: extra '}' with no block to close" },
         { Server.Replace("lb_kind DR", "lb_kind FAST"), "/cfg/keepalived.conf:3:13: error: lb_kind 'FAST' is not NAT, DR or TUN" },
         { Server.Replace("lb_algo wrr", "lb_algo fastest"), "/cfg/keepalived.conf:2:13: error: lb_algo 'fastest' is not one of rr|wrr|lc|wlc|lblc|sh|mh|dh|fo|ovf|lblcr|sed|nq|twos" },
         { Server.Replace("192.168.1.100 80", "192.168.1.100 70000"), "/cfg/keepalived.conf:1:30: error: virtual_server port: 70000 is outside 1..65535" },
@@ -79,10 +79,10 @@ public sealed class ValidationTests
     public static TheoryData<string, string> Warnings() => new()
     {
         { Instance.Replace("advert_int 1", "advert_int 1\n    frobnicate yes"), "/cfg/keepalived.conf:7:5: warning: unknown keyword 'frobnicate' in vrrp_instance VI_1; ignored" },
-        { Instance + "frobnicate {\n    x\n}\n", "/cfg/keepalived.conf:12:1: warning: unknown keyword 'frobnicate' in the top level; ignored" },
+        { Instance + "frobnicate {\n    x\n}\n", "/cfg/keepalived.conf:11:1: warning: unknown keyword 'frobnicate' in the top level; ignored" },
         { Instance.Replace("advert_int 1", "advert_int 1\n    authentication {\n        auth_type PASS\n        auth_pass 123456789\n    }"), "/cfg/keepalived.conf:7:5: warning: auth_pass is 9 characters; keepalived uses only the first 8" },
         { Instance.Replace("advert_int 1", "advert_int 1\n    nopreempt"), "/cfg/keepalived.conf:1:1: warning: vrrp_instance VI_1: nopreempt does not work with state MASTER; keepalived clears it" },
-        { Server + Server.Replace("192.168.1.20", "192.168.1.21"), "/cfg/keepalived.conf:10:1: warning: virtual_server 192.168.1.100:80/TCP is already defined at /cfg/keepalived.conf:1:1" },
+        { Server + Server.Replace("192.168.1.20", "192.168.1.21"), "/cfg/keepalived.conf:9:1: warning: virtual_server 192.168.1.100:80/TCP is already defined at /cfg/keepalived.conf:1:1" },
         { Server.Replace("protocol TCP\n", ""), "/cfg/keepalived.conf:1:1: warning: virtual_server 192.168.1.100:80/- has no protocol; keepalived defaults to UDP" },
         { Server.Replace("weight 1", "TCP_CHECK {\n            nb_get_retry 2\n        }"), "/cfg/keepalived.conf:7:13: warning: nb_get_retry is deprecated; use retry" },
         { "vrrp_script s {\n    script /bin/true\n}\n" + Instance, "/cfg/keepalived.conf:1:1: warning: scripts are configured but global_defs has no enable_script_security; keepalived running as root will not run them" },
@@ -104,6 +104,6 @@ public sealed class ValidationTests
                    + "real_server 1.2.3.4 80 {\n}\n";
         var result = TestFiles.ParseInMemory(text);
         // Line 1: the rejected VRID leaves the instance without one.
-        Assert.Equal([1, 4, 5, 12], result.Errors.Select(e => e.Location.Line).Distinct().Order());
+        Assert.Equal([1, 4, 5, 11], result.Errors.Select(e => e.Location.Line).Distinct().Order());
     }
 }

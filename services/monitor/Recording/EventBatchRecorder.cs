@@ -14,13 +14,14 @@ public sealed class EventBatchRecorder(EventRecorder recorder, RecordingStatisti
 {
     public async Task Consume(ConsumeContext<Batch<EventBatch>> context)
     {
-        var events = new List<LvsEvent>();
+        var recorded = new List<JsonEvent>();
         foreach (var message in context.Message)
         {
-            events.AddRange(message.Message.Events);
+            recorded.AddRange(message.Message.Events.Select(JsonEvent.From));
         }
 
-        var fresh = await recorder.RecordAsync(events, context.CancellationToken).ConfigureAwait(false);
+        var fresh = await recorder.RecordAsync(recorded, context.CancellationToken).ConfigureAwait(false);
+        var events = recorded.Select(r => r.Event).ToList();
         statistics.Recorded(fresh, events.Count - fresh, events);
         if (fresh < events.Count)
         {

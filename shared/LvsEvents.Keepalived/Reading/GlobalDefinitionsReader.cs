@@ -44,6 +44,7 @@ internal sealed class GlobalDefinitionsReader(StatementValues values)
             switch (item.Keyword)
             {
                 case "router_id":
+                    values.ExtraArguments(item, 1);
                     result = result with { RouterId = values.String(item) };
                     break;
                 case "notification_email":
@@ -55,6 +56,7 @@ internal sealed class GlobalDefinitionsReader(StatementValues values)
                     };
                     break;
                 case "notification_email_from":
+                    values.ExtraArguments(item, 1);
                     result = result with { NotificationEmailFrom = values.String(item) };
                     break;
                 case "smtp_server":
@@ -72,6 +74,7 @@ internal sealed class GlobalDefinitionsReader(StatementValues values)
 
                     break;
                 case "smtp_helo_name":
+                    values.ExtraArguments(item, 1);
                     result = result with { SmtpHeloName = values.String(item) };
                     break;
                 case "smtp_connect_timeout":

@@ -186,7 +186,7 @@ internal sealed class VirtualServerReader(StatementValues values)
     private void Check(VirtualServer server, ConfigurationNode? granularityNode)
     {
         var diagnostics = values.Diagnostics;
-        if (server.Protocol is null)
+        if (server.Protocol is null && server.Kind != VirtualServerKind.Fwmark)
         {
             diagnostics.Warning(server.Location, $"virtual_server {server.Key} has no protocol; keepalived defaults to UDP");
         }

@@ -22,6 +22,8 @@ internal sealed partial class ConfigurationPreprocessor
     private readonly Stack<string> _fileStack = new();
     private readonly Random _random;
     private bool _limitReported;
+    private long _linesProcessed;
+    private readonly HashSet<SourceLocation> _depthReported = new();
 
     public ConfigurationPreprocessor(ParserOptions options, DiagnosticBag diagnostics)
     {
@@ -41,17 +43,22 @@ internal sealed partial class ConfigurationPreprocessor
         return _output;
     }
 
+    /// <summary>
+    /// Bounds both the output and the work: a definition whose body names itself twice doubles at every level,
+    /// so counting emitted lines alone would not stop it.
+    /// </summary>
     private bool LimitReached(SourceLocation location)
     {
-        if (_output.Count < _options.MaxLogicalLines)
+        _linesProcessed++;
+        if (_output.Count < _options.MaxLogicalLines && _linesProcessed < 4L * _options.MaxLogicalLines)
         {
-            return false;
+            return _limitReported;
         }
 
         if (!_limitReported)
         {
             _limitReported = true;
-            _diagnostics.Error(location, $"configuration expands to more than {_options.MaxLogicalLines} lines; stopping");
+            _diagnostics.Error(location, $"configuration expands to more than {_options.MaxLogicalLines} lines (recursive definition or huge ~SEQ?); stopping");
         }
 
         return true;
@@ -174,7 +181,11 @@ internal sealed partial class ConfigurationPreprocessor
 
         if (depth > _options.MaxExpansionDepth)
         {
-            _diagnostics.Error(trimmed.LocationAt(0), $"definitions expand more than {_options.MaxExpansionDepth} levels deep (recursive definition?)");
+            if (_depthReported.Add(trimmed.LocationAt(0)))
+            {
+                _diagnostics.Error(trimmed.LocationAt(0), $"definitions expand more than {_options.MaxExpansionDepth} levels deep (recursive definition?)");
+            }
+
             return;
         }
 
@@ -183,30 +194,41 @@ internal sealed partial class ConfigurationPreprocessor
             return;
         }
 
-        // A loop rather than recursion: "@a @b @c ..." must not grow the stack.
-        while (trimmed.Text[0] == '@')
+        // A loop over indices rather than recursion or slicing: "@a @b @c ..." must stay linear.
+        var conditional = trimmed.Text;
+        var position = 0;
+        while (position < conditional.Length && conditional[position] == '@')
         {
-            var conditional = trimmed.Text;
-            var negate = conditional.Length > 1 && conditional[1] == '^';
-            var idStart = negate ? 2 : 1;
+            var negate = position + 1 < conditional.Length && conditional[position + 1] == '^';
+            var idStart = position + (negate ? 2 : 1);
             var idEnd = idStart;
             while (idEnd < conditional.Length && !char.IsWhiteSpace(conditional[idEnd]))
             {
                 idEnd++;
             }
 
-            var id = conditional[idStart..idEnd];
-            var matches = string.Equals(id, _options.ConfigId, StringComparison.Ordinal);
+            var matches = string.CompareOrdinal(conditional, idStart, _options.ConfigId, 0, Math.Max(idEnd - idStart, _options.ConfigId.Length)) == 0
+                          && idEnd - idStart == _options.ConfigId.Length;
             if (matches == negate)
             {
                 return;
             }
 
-            trimmed = trimmed.Slice(idEnd).Trim();
-            if (trimmed.Length == 0)
+            position = idEnd;
+            while (position < conditional.Length && char.IsWhiteSpace(conditional[position]))
+            {
+                position++;
+            }
+        }
+
+        if (position > 0)
+        {
+            if (position >= conditional.Length)
             {
                 return;
             }
+
+            trimmed = trimmed.Slice(position);
         }
 
         var text = trimmed.Text;
@@ -240,6 +262,10 @@ internal sealed partial class ConfigurationPreprocessor
                 foreach (var bodyLine in multi.Lines)
                 {
                     ProcessLine(bodyLine, depth + 1);
+                    if (_limitReported)
+                    {
+                        return;
+                    }
                 }
 
                 return;

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using LvsEvents.Contracts;
+using LvsEvents.Eventing;
+using LvsEvents.Monitor;
+using LvsEvents.Monitor.Recording;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LvsEvents.Bench;
+
+/// <summary>
+/// Sustained emission → spool → RabbitMQ → recorder → Marten, for a fixed time at a fixed offered rate.
+/// Prints every second what was emitted, published and recorded and the store lag, then the sustained
+/// recorded rate and whether the lag stayed bounded. Both hosts run in this process, as separate buses.
+/// </summary>
+internal static class PipelineBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new BenchArguments(args, "seconds", "rate", "spool");
+        var seconds = options.Number("seconds", 60);
+        var rate = options.Number("rate", 25_000);
+        var nodeId = $"bench-{DateTime.UtcNow:yyyyMMddHHmmss}";
+        var spool = options.Text("spool", Path.Combine(Path.GetTempPath(), "lvs-bench-spool-" + nodeId));
+
+        using var monitor = BuildHost(nodeId, spool, "monitor", monitorParts: true);
+        using var emitterHost = BuildHost(nodeId, spool, "bench-emitter", monitorParts: false);
+        await monitor.StartAsync();
+        await emitterHost.StartAsync();
+        var statistics = monitor.Services.GetRequiredService<RecordingStatistics>();
+        var emitter = emitterHost.Services.GetRequiredService<IEventEmitter>();
+        var publisher = emitterHost.Services.GetRequiredService<SpoolPublisher>();
+
+        Console.WriteLine($"pipeline benchmark: offered {rate:N0} events/s for {seconds} s, node {nodeId}, {Environment.ProcessorCount} cores");
+        Console.WriteLine("  t(s)   emitted/s  published/s   recorded/s   spool   store lag");
+        var generator = new ProbeEventGenerator(nodeId);
+        var emitted = 0L;
+        var clock = Stopwatch.StartNew();
+        var recordedAtStart = statistics.RecordedEvents;
+        var lags = new List<double>();
+        var lastSecond = (Emitted: 0L, Published: publisher.Published, Recorded: recordedAtStart);
+        var pending = new List<Task>();
+        var tick = TimeSpan.FromMilliseconds(10);
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            // Offer the rate in 10 ms slices; each slice's emits run concurrently (the spool commits them together).
+            var due = (long)(clock.Elapsed.TotalSeconds * rate);
+            while (emitted < due)
+            {
+                pending.Add(emitter.EmitAsync(generator.Next()).AsTask());
+                emitted++;
+            }
+
+            if (pending.Count > 50_000)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+
+            if (clock.Elapsed.TotalSeconds >= lags.Count + 1)
+            {
+                var now = (Emitted: emitted, Published: publisher.Published, Recorded: statistics.RecordedEvents);
+                var lag = statistics.LastLag.TotalSeconds;
+                lags.Add(lag);
+                Console.WriteLine($"{lags.Count,6} {now.Emitted - lastSecond.Emitted,11:N0} {now.Published - lastSecond.Published,12:N0} {now.Recorded - lastSecond.Recorded,12:N0} {emitterHost.Services.GetRequiredService<LvsEvents.Eventing.Spool.DurableEventSpool>().Depth,7:N0} {lag,9:F2} s");
+                lastSecond = now;
+            }
+
+            await Task.Delay(tick);
+        }
+
+        await Task.WhenAll(pending);
+        var runTime = clock.Elapsed;
+        var recordedInRun = statistics.RecordedEvents - recordedAtStart;
+        var drain = Stopwatch.StartNew();
+        while (statistics.RecordedEvents - recordedAtStart < emitted && drain.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            await Task.Delay(100);
+        }
+
+        var recordedTotal = statistics.RecordedEvents - recordedAtStart;
+        var sustained = recordedInRun / runTime.TotalSeconds;
+        var steady = lags.Skip(lags.Count / 2).ToList();
+        var lagBounded = steady.Count > 0 && steady.Max() < 5 && steady.Max() <= lags.Take(lags.Count / 2).DefaultIfEmpty(0).Max() + 2;
+        Console.WriteLine();
+        Console.WriteLine($"emitted            {emitted:N0} events in {runTime.TotalSeconds:F1} s ({emitted / runTime.TotalSeconds:N0}/s offered)");
+        Console.WriteLine($"recorded in run    {recordedInRun:N0} events: sustained {sustained:N0} events/s");
+        Console.WriteLine($"recorded in total  {recordedTotal:N0} of {emitted:N0} (drained {drain.Elapsed.TotalSeconds:F1} s after the run)");
+        Console.WriteLine($"store lag          median {Percentile(lags, 0.5):F2} s, p99 {Percentile(lags, 0.99):F2} s, max {lags.DefaultIfEmpty(0).Max():F2} s; second half max {steady.DefaultIfEmpty(0).Max():F2} s");
+        var met = sustained >= 20_000 && lagBounded && recordedTotal == emitted;
+        Console.WriteLine($"target ≥ 20,000 events/s recorded with bounded lag: {(met ? "met" : "NOT met")}");
+
+        await emitterHost.StopAsync();
+        await monitor.StopAsync();
+        Directory.Delete(spool, recursive: true);
+        return met ? 0 : 1;
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return 0;
+        }
+
+        var sorted = values.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    }
+
+    private static IHost BuildHost(string nodeId, string spool, string service, bool monitorParts)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Eventing:NodeId"] = nodeId,
+            ["Eventing:SpoolDirectory"] = spool,
+        });
+        if (monitorParts)
+        {
+            builder.Services.AddLvsEventing(builder.Configuration, service, bus => bus.AddRecorder());
+            builder.Services.AddMonitor(builder.Configuration);
+        }
+        else
+        {
+            builder.Services.AddLvsEventing(builder.Configuration, service);
+        }
+
+        return builder.Build();
+    }
+}
