@@ -161,6 +161,11 @@ internal sealed partial class ConfigurationPreprocessor
     /// <summary>A multi-line definition starts with <c>$NAME=</c> followed only by a backslash.</summary>
     private string? TryStartMultiLineDefinition(MappedText line)
     {
+        if (line.Text.IndexOf('$') < 0)
+        {
+            return null;
+        }
+
         var trimmed = line.Trim().Text;
         var match = DefinitionPattern().Match(trimmed);
         if (!match.Success)
@@ -233,7 +238,7 @@ internal sealed partial class ConfigurationPreprocessor
 
         var text = trimmed.Text;
 
-        var definition = DefinitionPattern().Match(text);
+        var definition = text[0] == '$' ? DefinitionPattern().Match(text) : Match.Empty;
         if (definition.Success)
         {
             var valueStart = definition.Groups[2].Index;
@@ -253,7 +258,7 @@ internal sealed partial class ConfigurationPreprocessor
             return;
         }
 
-        var whole = WholeLineReference().Match(text);
+        var whole = text[0] == '$' ? WholeLineReference().Match(text) : Match.Empty;
         if (whole.Success)
         {
             var name = whole.Groups[1].Success ? whole.Groups[1].Value : whole.Groups[2].Value;
@@ -607,7 +612,7 @@ internal sealed partial class ConfigurationPreprocessor
         {
             if (text[i] != '$' || i + 1 >= text.Length)
             {
-                builder.Append(text[i], line.Columns[i]);
+                builder.Append(text[i], line.ColumnAt(i));
                 i++;
                 continue;
             }
@@ -620,7 +625,7 @@ internal sealed partial class ConfigurationPreprocessor
                 var close = text.IndexOf('}', i + 2);
                 if (close < 0)
                 {
-                    builder.Append(text[i], line.Columns[i]);
+                    builder.Append(text[i], line.ColumnAt(i));
                     i++;
                     continue;
                 }
@@ -649,12 +654,12 @@ internal sealed partial class ConfigurationPreprocessor
             var value = name is null ? null : Lookup(name, argument);
             if (value is null)
             {
-                builder.Append(text[i], line.Columns[i]);
+                builder.Append(text[i], line.ColumnAt(i));
                 i++;
                 continue;
             }
 
-            builder.Append(value, line.Columns[i]);
+            builder.Append(value, line.ColumnAt(i));
             changed = true;
             i = end;
         }

@@ -41,6 +41,21 @@ internal static class KeepalivedLexer
             }
 
             var start = i;
+
+            // Fast path for the common unquoted word: no builder, one substring.
+            var end = i;
+            while (end < text.Length && !char.IsWhiteSpace(text[end]) && text[end] is not ('{' or '}' or '"' or '\''))
+            {
+                end++;
+            }
+
+            if (end == text.Length || char.IsWhiteSpace(text[end]) || text[end] is '{' or '}')
+            {
+                tokens.Add(new Token(TokenKind.Word, text[start..end], line.LocationAt(start), lineIndex, false));
+                i = end;
+                continue;
+            }
+
             var word = new StringBuilder();
             var quoted = false;
             while (i < text.Length && !char.IsWhiteSpace(text[i]) && text[i] is not ('{' or '}'))

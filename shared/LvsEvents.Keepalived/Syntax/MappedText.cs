@@ -8,17 +8,27 @@ namespace LvsEvents.Keepalived.Syntax;
 /// </summary>
 internal sealed class MappedText
 {
+    private readonly int[]? _columns;
+    private readonly int _firstColumn;
+
     public MappedText(string text, int[] columns, string file, int line)
     {
         Text = text;
-        Columns = columns;
+        _columns = columns;
+        File = file;
+        Line = line;
+    }
+
+    /// <summary>Text copied unchanged from the file: columns are implicit, which keeps big files cheap to read.</summary>
+    private MappedText(string text, int firstColumn, string file, int line)
+    {
+        Text = text;
+        _firstColumn = firstColumn;
         File = file;
         Line = line;
     }
 
     public string Text { get; }
-
-    public int[] Columns { get; }
 
     public string File { get; }
 
@@ -26,29 +36,31 @@ internal sealed class MappedText
 
     public int Length => Text.Length;
 
-    public static MappedText FromSource(string text, string file, int line)
-    {
-        var columns = new int[text.Length];
-        for (var i = 0; i < columns.Length; i++)
-        {
-            columns[i] = i + 1;
-        }
+    public static MappedText FromSource(string text, string file, int line) => new(text, 1, file, line);
 
-        return new MappedText(text, columns, file, line);
-    }
+    public int ColumnAt(int index) => _columns is null ? _firstColumn + index : _columns[index];
 
     public SourceLocation LocationAt(int index)
     {
-        if (Columns.Length == 0)
+        if (Text.Length == 0)
         {
-            return new SourceLocation(File, Line, 1);
+            return new SourceLocation(File, Line, _columns is null ? _firstColumn : 1);
         }
 
-        return new SourceLocation(File, Line, index < Columns.Length ? Columns[Math.Max(index, 0)] : Columns[^1] + 1);
+        return new SourceLocation(File, Line, index < Text.Length ? ColumnAt(Math.Max(index, 0)) : ColumnAt(Text.Length - 1) + 1);
     }
 
-    public MappedText Slice(int start, int length) =>
-        new(Text.Substring(start, length), Columns.AsSpan(start, length).ToArray(), File, Line);
+    public MappedText Slice(int start, int length)
+    {
+        if (start == 0 && length == Text.Length)
+        {
+            return this;
+        }
+
+        return _columns is null
+            ? new MappedText(Text.Substring(start, length), _firstColumn + start, File, Line)
+            : new MappedText(Text.Substring(start, length), _columns.AsSpan(start, length).ToArray(), File, Line);
+    }
 
     public MappedText Slice(int start) => Slice(start, Text.Length - start);
 
