@@ -9,6 +9,7 @@ public static class Program
     public static IReadOnlyList<ICommandGroup> Groups { get; } =
     [
         new ConfigCommand(),
+        new EventsCommand(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

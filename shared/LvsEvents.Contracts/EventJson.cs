@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace LvsEvents.Contracts;
 
@@ -24,9 +25,29 @@ public static class EventJson
         }
     }
 
+    private static void IgnoreDerivedMembers(JsonTypeInfo info)
+    {
+        if (info.Kind != JsonTypeInfoKind.Object || !typeof(LvsEvent).IsAssignableFrom(info.Type))
+        {
+            return;
+        }
+
+        for (var i = info.Properties.Count - 1; i >= 0; i--)
+        {
+            if (info.Properties[i].Name is "streamKey" or "eventType" && info.Properties[i].Set is null)
+            {
+                info.Properties.RemoveAt(i);
+            }
+        }
+    }
+
     private static JsonSerializerOptions Create()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            // StreamKey is derived from the event; [JsonIgnore] on the abstract member does not reach the overrides.
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { IgnoreDerivedMembers } },
+        };
         Configure(options);
         options.MakeReadOnly(populateMissingResolver: true);
         return options;

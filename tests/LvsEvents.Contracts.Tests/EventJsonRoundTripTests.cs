@@ -43,6 +43,8 @@ public class EventJsonRoundTripTests
         Assert.Equal("vrrp.state-changed", doc.RootElement.GetProperty("eventType").GetString());
         Assert.Equal("Master", doc.RootElement.GetProperty("to").GetString());
         Assert.Equal(1, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.False(doc.RootElement.TryGetProperty("streamKey", out _), "the stream key is derived, not stored");
+        Assert.Single(doc.RootElement.EnumerateObject(), p => p.Name == "eventType");
         Assert.Equal(e.EventId, doc.RootElement.GetProperty("eventId").GetGuid());
         Assert.Equal("lvs-master", doc.RootElement.GetProperty("nodeId").GetString());
     }
