@@ -84,6 +84,7 @@ public sealed class ValidationTests
         { Instance.Replace("advert_int 1", "advert_int 1\n    nopreempt"), "/cfg/keepalived.conf:1:1: warning: vrrp_instance VI_1: nopreempt does not work with state MASTER; keepalived clears it" },
         { Server + Server.Replace("192.168.1.20", "192.168.1.21"), "/cfg/keepalived.conf:9:1: warning: virtual_server 192.168.1.100:80/TCP is already defined at /cfg/keepalived.conf:1:1" },
         { Server.Replace("protocol TCP\n", ""), "/cfg/keepalived.conf:1:1: warning: virtual_server 192.168.1.100:80/- has no protocol; keepalived defaults to UDP" },
+        { Server.Replace("192.168.1.20 80", "192.168.1.20 8080"), "/cfg/keepalived.conf:5:5: warning: real_server 192.168.1.20:8080: port differs from virtual_server port 80 with DR; keepalived resets it" },
         { Server.Replace("weight 1", "TCP_CHECK {\n            nb_get_retry 2\n        }"), "/cfg/keepalived.conf:7:13: warning: nb_get_retry is deprecated; use retry" },
         { "vrrp_script s {\n    script /bin/true\n}\n" + Instance, "/cfg/keepalived.conf:1:1: warning: scripts are configured but global_defs has no enable_script_security; keepalived running as root will not run them" },
     };

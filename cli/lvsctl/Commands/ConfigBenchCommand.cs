@@ -26,9 +26,9 @@ public static class KeepalivedParserBenchmark
 
             // One warm-up parse so the JIT is not measured.
             var check = ConfigurationParser.ParseFile(file);
-            if (check.HasErrors || check.Configuration.RealServerCount != realServers)
+            if (check.Diagnostics.Count > 0 || check.Configuration.RealServerCount != realServers)
             {
-                output.WriteLine($"generated file did not parse cleanly: {check.Errors.FirstOrDefault()}");
+                output.WriteLine($"generated file did not parse cleanly: {check.Diagnostics.FirstOrDefault()}");
                 return 1;
             }
 
@@ -99,7 +99,7 @@ public static class KeepalivedParserBenchmark
                 .Append("    delay_loop 6\n    lb_algo wrr\n    lb_kind DR\n    protocol TCP\n");
             for (var r = 0; r < perVirtualServer && written < realServers; r++, written++)
             {
-                text.Append(CultureInfo.InvariantCulture, $"    real_server 10.{1 + written / 62500}.{written / 250 % 250}.{written % 250 + 1} 8080 {{\n")
+                text.Append(CultureInfo.InvariantCulture, $"    real_server 10.{1 + written / 62500}.{written / 250 % 250}.{written % 250 + 1} 80 {{\n")
                     .Append("        weight 1\n        TCP_CHECK {\n            connect_timeout 3\n            retry 3\n            delay_before_retry 3\n        }\n    }\n");
             }
 

@@ -205,6 +205,13 @@ internal sealed class VirtualServerReader(StatementValues values)
             }
         }
 
+        // DR and TUN forward the packet unchanged, so the real server cannot listen on another port.
+        foreach (var realServer in server.RealServers.Where(r => server.Kind == VirtualServerKind.Address
+                     && r.ForwardingMethod != ForwardingMethod.Nat && r.Port is not null && server.Port is not null && r.Port != server.Port))
+        {
+            diagnostics.Warning(realServer.Location, $"real_server {realServer.Endpoint}: port differs from virtual_server port {server.Port} with {(realServer.ForwardingMethod == ForwardingMethod.DirectRouting ? "DR" : "TUN")}; keepalived resets it");
+        }
+
         if (server.RealServers.Count == 0)
         {
             diagnostics.Warning(server.Location, $"virtual_server {server.Key} has no real_server; keepalived ignores it");
