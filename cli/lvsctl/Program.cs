@@ -10,6 +10,7 @@ public static class Program
     [
         new ConfigCommand(),
         new EventsCommand(),
+        new ReloadCommand(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

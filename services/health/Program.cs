@@ -1,4 +1,5 @@
+using LvsEvents.Configuration;
 using LvsEvents.Eventing;
 
-// The event pipeline only, for now: the service's own work arrives with its issue.
-return await ServiceProgram.RunAsync("health", args, _ => { });
+// The event pipeline and the running keepalived configuration (reloaded on SIGHUP); the service's own work arrives with its issue.
+return await ServiceProgram.RunAsync("health", args, builder => builder.AddKeepalivedConfiguration(args));
