@@ -88,6 +88,7 @@ public sealed record VrrpAdvertisement
             Priority = priority,
             Addresses = addresses,
             MaxAdvertisementIntervalCentiseconds = intervalCentiseconds,
+            AuthenticationData = ReadOnlyMemory<byte>.Empty, // v3 has none, as decoding reports
         };
 
     /// <summary>
