@@ -184,6 +184,29 @@ public sealed class ReloadTests(MonitorFixture monitor) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_change_only_the_hash_sees_is_still_applied_and_observed()
+    {
+        var host = await StartServiceAsync();
+        var before = Running(host).Loaded;
+        var notified = new List<ConfigurationChangedNotification>();
+        using var subscription = Running(host).Subscribe("test", (n, _) =>
+        {
+            notified.Add(n);
+            return ValueTask.CompletedTask;
+        });
+
+        // A top-level pass-through block: kept verbatim in the model, outside the objects the diff compares.
+        _files.Write(_files.Text + "\nstatic_routes {\n    10.1.0.0/16 via 192.168.1.254\n}\n");
+        var result = await Reloader(host).ReloadAsync(CancellationToken.None);
+
+        Assert.Equal(ReloadOutcome.Applied, result.Outcome);
+        var applied = Assert.IsType<ConfigurationApplied>(result.Event);
+        Assert.NotEqual(before.Hash, applied.Hash);
+        Assert.Contains(Running(host).Current.OtherSettings, s => s.Keyword == "static_routes");
+        Assert.Same(Running(host).Loaded, Assert.Single(notified).Current);
+    }
+
+    [Fact]
     public async Task An_invalid_file_at_start_stops_the_host_with_one_message_listing_every_located_error()
     {
         _files.Write(KeepalivedFiles.Broken(_files.Text));
