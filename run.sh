@@ -36,7 +36,10 @@ for service in monitor vrrp health ipvs-writer; do
     project=$(case $service in monitor) echo services/monitor/LvsEvents.Monitor;; vrrp) echo services/vrrp/LvsEvents.Vrrp;;
               health) echo services/health/LvsEvents.Health;; ipvs-writer) echo services/ipvs-writer/LvsEvents.IpvsWriter;; esac)
     dll="$(dirname "$project")/bin/Release/net10.0/lvs-$service.dll"
-    dotnet "$dll" --Eventing:NodeId="$node" --Eventing:SpoolDirectory="$PWD/$lab/spool" >"$lab/logs/$service.log" 2>&1 &
+    config=()
+    [[ $service != monitor ]] && config=(--config "$PWD/scripts/lab/keepalived.conf")
+    dotnet "$dll" "${config[@]}" --Eventing:NodeId="$node" --Eventing:SpoolDirectory="$PWD/$lab/spool" \
+        --Eventing:RunDirectory="$PWD/$lab/run" >"$lab/logs/$service.log" 2>&1 &
     pids+=($!)
     echo "started lvs-$service (pid $!, log $lab/logs/$service.log)"
 done
@@ -45,10 +48,10 @@ lvsctl() { dotnet cli/lvsctl/bin/Release/net10.0/lvsctl.dll "$@"; }
 echo "waiting for the services' events to reach the event store ..."
 for _ in $(seq 1 60); do
     count=$(lvsctl events --since "$started" --limit 1000 2>/dev/null | grep -c "^.*  $node/" || true)
-    ((count >= 4)) && break
+    ((count >= 7)) && break
     sleep 1
 done
-lvsctl events --since "$started" --limit 1000 | grep "  $node/" || { echo "run.sh: no events from $node reached the store; see $lab/logs/" >&2; exit 1; }
+lvsctl events --since "$started" --limit 1000 | grep "  $node/" | cut -c1-200 || { echo "run.sh: no events from $node reached the store; see $lab/logs/" >&2; exit 1; }
 echo "events flow: service -> spool -> RabbitMQ -> monitor -> PostgreSQL (Marten) and InfluxDB"
 $once && exit 0
 
@@ -57,6 +60,6 @@ last=$started
 while true; do
     sleep 2
     now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    lvsctl events --since "$last" --limit 1000 2>/dev/null | grep "  $node/" || true
+    lvsctl events --since "$last" --limit 1000 2>/dev/null | grep "  $node/" | cut -c1-200 || true
     last=$now
 done

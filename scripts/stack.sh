@@ -323,6 +323,13 @@ listen_addresses = '$HOST'
 port = $PG_PORT
 password_encryption = 'scram-sha-256'
 max_connections = 200
+# An event store takes steady bulk inserts: room for the working set, fewer checkpoints and
+# full-page writes. Durability stays as it is (fsync, synchronous_commit on).
+shared_buffers = 1GB
+max_wal_size = 4GB
+checkpoint_timeout = 15min
+wal_compression = on
+wal_buffers = 16MB
 EOF
 )
     mkdir -p "$PG_CONF_DIR/conf.d"

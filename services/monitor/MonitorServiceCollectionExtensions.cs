@@ -18,6 +18,7 @@ public static class MonitorServiceCollectionExtensions
         services.AddHostedService<EventStoreStartup>();
         services.AddSingleton(_ => EventRecorder.Create(connectionString));
         services.AddSingleton<RecordingStatistics>();
+        services.AddSingleton<RecordingTurnstile>();
         services.AddInfluxMetrics(configuration);
         services.AddSingleton<IRecordedEventObserver, InfluxEventObserver>();
         return services;

@@ -1,5 +1,4 @@
 using LvsEvents.Contracts;
-using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -30,7 +29,8 @@ public sealed class EventRecorder(NpgsqlDataSource dataSource)
         ),
         streams as (
             insert into {Schema}.mt_streams as s (id, type, version, timestamp, created, tenant_id, is_archived)
-            select stream_id, null, n, now(), now(), '*DEFAULT*', false from counts
+            select stream_id, null, n, now(), now(), '*DEFAULT*', false from counts order by stream_id
+            -- rows are locked in key order, so concurrent recorders never deadlock
             on conflict (id) do update set version = s.version + excluded.version, timestamp = now()
             returning s.id, s.version
         )
@@ -119,6 +119,6 @@ public sealed class EventRecorder(NpgsqlDataSource dataSource)
 /// <summary>An event with the JSON it is stored as.</summary>
 public readonly record struct JsonEvent(LvsEvent Event, string Json)
 {
-    public static JsonEvent From(System.Text.Json.JsonElement json) =>
-        new(json.Deserialize<LvsEvent>(EventJson.Options) ?? throw new System.Text.Json.JsonException("null event"), json.GetRawText());
+    public static JsonEvent From(ReadOnlyMemory<byte> json) =>
+        new(EventJson.Deserialize(json.Span), System.Text.Encoding.UTF8.GetString(json.Span));
 }

@@ -10,7 +10,7 @@ namespace LvsEvents.EventStore;
 /// <summary>
 /// How events are laid out in PostgreSQL through Marten: string stream keys (see <see cref="StreamKeys"/>),
 /// our stable event type names, quick appends with the event's own id and time, correlation and causation
-/// ids as metadata, and a unique index on the event id so the same event is never stored twice.
+/// ids as metadata, and Marten's unique index on the event id so the same event is never stored twice.
 /// </summary>
 public static class EventStoreSchema
 {
@@ -27,6 +27,9 @@ public static class EventStoreSchema
         options.Events.AppendMode = EventAppendMode.Quick;
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.MetadataConfig.CausationIdEnabled = true;
+        // The recorder relies on it to store each event once. Declared here, not added by hand: Marten's
+        // migration drops indexes on its tables that it does not know.
+        options.Events.EnableUniqueIndexOnEventId = true;
         foreach (var (name, type) in EventTypes.All)
         {
             options.Events.MapEventType(type, name);
@@ -35,17 +38,11 @@ public static class EventStoreSchema
 
     /// <summary>
     /// Creates or migrates the schema (under Marten's advisory lock, so directors starting together do not
-    /// race), then the indexes the recorder and the time-range queries rely on.
+    /// race).
     /// </summary>
     public static async Task EnsureAsync(IDocumentStore store, CancellationToken cancellationToken)
     {
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        await using var session = store.LightweightSession();
-        // "if not exists" still races when two processes start together: serialize on an advisory lock.
-        session.QueueSqlCommand("select pg_advisory_xact_lock(7340211)");
-        session.QueueSqlCommand($"create unique index if not exists lvs_events_event_id on {SchemaName}.mt_events (id)");
-        session.QueueSqlCommand($"create index if not exists lvs_events_timestamp on {SchemaName}.mt_events (timestamp)");
-        await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A store for tools and tests that do not run a host.</summary>

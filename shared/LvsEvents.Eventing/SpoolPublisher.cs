@@ -1,4 +1,3 @@
-using System.Text.Json;
 using LvsEvents.Contracts;
 using LvsEvents.Eventing.Spool;
 using MassTransit;
@@ -40,14 +39,14 @@ public sealed class SpoolPublisher(
                 return;
             }
 
-            var batch = new EventBatch(identity.NodeId, identity.Service, records[0].Sequence, AsJson(records));
+            var batch = EventBatch.FromJson(identity.NodeId, identity.Service, records[0].Sequence, records.Select(r => r.Payload).ToList());
             if (!await PublishUntilConfirmed(batch, settings, stoppingToken).ConfigureAwait(false))
             {
                 return;
             }
 
             spool.Acknowledge(records[^1].Sequence);
-            Interlocked.Add(ref _published, batch.Events.Count);
+            Interlocked.Add(ref _published, batch.Count);
         }
     }
 
@@ -96,29 +95,5 @@ public sealed class SpoolPublisher(
                 return false;
             }
         }
-    }
-
-    // The spooled bytes are the event's JSON already: they travel as they are.
-    private List<JsonElement> AsJson(IReadOnlyList<SpoolRecord> records)
-    {
-        var events = new List<JsonElement>(records.Count);
-        foreach (var record in records)
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(record.Payload);
-                events.Add(document.RootElement.Clone());
-            }
-            catch (JsonException e)
-            {
-                // The CRC passed, so only a bug writes non-JSON: keep it aside, never drop it silently.
-                var aside = Path.Combine(spool.Location, "undeliverable");
-                Directory.CreateDirectory(aside);
-                File.WriteAllBytes(Path.Combine(aside, $"{record.Sequence}.json"), record.Payload.ToArray());
-                logger.LogError("Spooled event {Sequence} is not JSON ({Error}); kept in {Folder}", record.Sequence, e.Message, aside);
-            }
-        }
-
-        return events;
     }
 }

@@ -8,6 +8,13 @@ public sealed class RecordingStatistics(TimeProvider clock)
     private long _recorded;
     private long _duplicates;
     private long _lagTicks;
+    private readonly long[] _stageTicks = new long[Enum.GetValues<RecordingStage>().Length];
+
+    /// <summary>Wall time spent in a stage since start (decode, store write, metrics), for the pipeline's own metrics.</summary>
+    public TimeSpan TimeIn(RecordingStage stage) => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _stageTicks[(int)stage]));
+
+    public void Spent(RecordingStage stage, long startTimestamp) =>
+        Interlocked.Add(ref _stageTicks[(int)stage], System.Diagnostics.Stopwatch.GetTimestamp() - startTimestamp);
 
     public long RecordedEvents => Interlocked.Read(ref _recorded);
 
@@ -25,4 +32,12 @@ public sealed class RecordingStatistics(TimeProvider clock)
             Interlocked.Exchange(ref _lagTicks, (clock.GetUtcNow() - events.Max(e => e.OccurredAt)).Ticks);
         }
     }
+}
+
+/// <summary>The steps a recorded batch goes through.</summary>
+public enum RecordingStage
+{
+    Decode,
+    Store,
+    Observe,
 }
