@@ -3,7 +3,7 @@ using LvsEvents.Contracts;
 namespace LvsEvents.Bench;
 
 /// <summary>
-/// A realistic mix: mostly probe results over 1,000 real servers, with a health change, a weight change
+/// A realistic mix: mostly probe results of 1,000 real servers, with a health change, a weight change
 /// and a kernel rule now and then.
 /// </summary>
 internal sealed class ProbeEventGenerator(string nodeId)
@@ -14,8 +14,10 @@ internal sealed class ProbeEventGenerator(string nodeId)
     public LvsEvent Next()
     {
         var n = _n++;
-        var service = VirtualServiceRef.Tcp($"10.{n % 7}.0.100", 80);
-        var server = new RealServerRef(service, $"10.{n % 7}.{n % 1000 / 250}.{n % 250 + 1}", 80);
+        // A 1,000-real-server cluster: 10 virtual services of 100 real servers, probed in turn.
+        var index = (int)(n % 1000);
+        var service = VirtualServiceRef.Tcp($"10.0.{index / 100}.100", 80);
+        var server = new RealServerRef(service, $"10.1.{index / 100}.{index % 100 + 1}", 80);
         return (n % 1000) switch
         {
             0 => new RealServerHealthChanged { RealServer = server, From = HealthState.Up, To = HealthState.Down, Checker = "TCP_CHECK", Reason = "refused" },

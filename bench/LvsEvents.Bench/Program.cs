@@ -4,7 +4,6 @@ return args.FirstOrDefault() switch
 {
     "pipeline" => await PipelineBenchmark.RunAsync(args[1..]),
     "emit" => await SpoolingEmitter.RunAsync(args[1..]),
-    "record-probe" => await RecordProbe.RunAsync(args[1..]),
     _ => Usage(),
 };
 
