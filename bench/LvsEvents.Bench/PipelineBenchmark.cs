@@ -21,7 +21,7 @@ internal static class PipelineBenchmark
     {
         var options = new BenchArguments(args, "seconds", "rate", "spool", "warmup");
         var seconds = options.Number("seconds", 60);
-        var warmup = options.Number("warmup", 5);
+        var warmup = options.Number("warmup", 10);
         var rate = options.Number("rate", 25_000);
         var nodeId = $"bench-{DateTime.UtcNow:yyyyMMddHHmmss}";
         var spool = options.Text("spool", Path.Combine(Path.GetTempPath(), "lvs-bench-spool-" + nodeId));
@@ -115,14 +115,15 @@ internal static class PipelineBenchmark
         Console.WriteLine();
         Console.WriteLine($"emitted            {emitted:N0} events in {runTime.TotalSeconds:F1} s ({emitted / runTime.TotalSeconds:N0}/s offered)");
         Console.WriteLine($"recorded in run    {recordedInRun:N0} events: sustained {sustained:N0} events/s");
-        Console.WriteLine($"recorded in total  {recordedTotal:N0} of {emitted:N0} (drained {drain.Elapsed.TotalSeconds:F1} s after the run)");
+        // The services' own service.started events are recorded too, hence "at least".
+        Console.WriteLine($"recorded in total  {recordedTotal:N0} for {emitted:N0} emitted in the run (drained {drain.Elapsed.TotalSeconds:F1} s after it)");
         Console.WriteLine($"recorder time      decode {statistics.TimeIn(RecordingStage.Decode).TotalSeconds:F1} s, store {statistics.TimeIn(RecordingStage.Store).TotalSeconds:F1} s, metrics {statistics.TimeIn(RecordingStage.Observe).TotalSeconds:F1} s");
         Console.WriteLine($"store lag          median {Percentile(lags, 0.5):F2} s, p99 {Percentile(lags, 0.99):F2} s, max {lags.DefaultIfEmpty(0).Max():F2} s; second half max {steady.DefaultIfEmpty(0).Max():F2} s");
         await emitterHost.StopAsync();
         var martenRate = await MartenAppendReference.EventsPerSecondAsync(monitor.Services.GetRequiredService<Marten.IDocumentStore>(), nodeId + "-reference", 50_000);
         Console.WriteLine($"peer (same run)    Marten's own quick append of the same mix, 1,000 per SaveChanges: {martenRate:N0} events/s");
         Console.WriteLine($"ratio              pipeline sustained / Marten direct append = {sustained / martenRate:F2}");
-        var met = sustained >= 20_000 && lagBounded && recordedTotal == emitted;
+        var met = sustained >= 20_000 && lagBounded && recordedTotal >= emitted;
         Console.WriteLine($"target ≥ 20,000 events/s recorded with bounded lag: {(met ? "met" : "NOT met")}");
 
         await monitor.StopAsync();

@@ -86,3 +86,43 @@ public class EventJsonRoundTripTests
         Assert.Equal("rs:TCP/192.168.1.100:80->192.168.1.20:80", events.OfType<ProbeCompleted>().Single().StreamKey);
     }
 }
+
+public class ServiceReferenceTests
+{
+    [Theory]
+    [InlineData("TCP/192.168.1.100:80")]
+    [InlineData("UDP/10.0.0.1:53")]
+    [InlineData("TCP/[2001:db8::1]:443")]
+    [InlineData("FWM/7")]
+    [InlineData("FWM/7/UDP")]
+    [InlineData("GROUP/web")]
+    public void Virtual_services_print_and_parse_back(string text)
+    {
+        var parsed = VirtualServiceRef.Parse(text);
+
+        Assert.Equal(text, parsed.ToString());
+        Assert.Equal($"\"{text}\"", System.Text.Json.JsonSerializer.Serialize(parsed, EventJson.Options));
+    }
+
+    [Theory]
+    [InlineData("TCP/192.168.1.100:80->192.168.1.20:8080")]
+    [InlineData("TCP/[2001:db8::1]:443->[2001:db8::20]:443")]
+    [InlineData("FWM/3->10.0.0.5:80")]
+    public void Real_servers_print_and_parse_back(string text)
+    {
+        var parsed = RealServerRef.Parse(text);
+
+        Assert.Equal(text, parsed.ToString());
+        Assert.Equal(parsed, System.Text.Json.JsonSerializer.Deserialize<RealServerRef>($"\"{text}\"", EventJson.Options));
+    }
+
+    [Theory]
+    [InlineData("192.168.1.100:80")]
+    [InlineData("TCP/192.168.1.100")]
+    [InlineData("FWM/x")]
+    [InlineData("TCP/1.2.3.4:80->nowhere")]
+    public void Malformed_references_are_refused_as_json_errors(string text)
+    {
+        Assert.Throws<System.Text.Json.JsonException>(() => System.Text.Json.JsonSerializer.Deserialize<RealServerRef>($"\"{text}\"", EventJson.Options));
+    }
+}

@@ -86,13 +86,14 @@ public sealed class EventPipelineTests : IAsyncLifetime
         var influx = new InfluxQueryClient(new HttpClient(), InfluxEndpoint.Parse(await TestServers.InfluxDbAsync()));
         var probe = emitted.OfType<ProbeCompleted>().Single();
         var series = await PipelineHosts.WaitForAsync(
-            () => influx.QueryAsync($"SELECT success, latency_ms, event_id FROM probe WHERE node = '{_node}'", CancellationToken.None),
+            () => influx.QueryAsync($"SELECT success, latency_ms, error FROM probe WHERE node = '{_node}'", CancellationToken.None),
             s => s.Count > 0,
             Patience,
             "the probe point in InfluxDB");
         Assert.False(series[0].Get(0, "success").GetBoolean());
         Assert.Equal(3.25, series[0].Get(0, "latency_ms").GetDouble());
-        Assert.Equal(probe.EventId.ToString(), series[0].Get(0, "event_id").GetString());
+        Assert.Equal("BadStatus", series[0].Get(0, "error").GetString());
+        Assert.Equal((probe.OccurredAt - DateTimeOffset.UnixEpoch).Ticks * 100, series[0].Get(0, "time").GetInt64());
         var state = await influx.QueryAsync($"SELECT \"to\", priority FROM vrrp_state WHERE node = '{_node}' AND instance = 'VI_1'", CancellationToken.None);
         Assert.Equal("Master", state[0].Get(0, "to").GetString());
     }

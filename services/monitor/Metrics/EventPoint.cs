@@ -5,8 +5,9 @@ namespace LvsEvents.Monitor.Metrics;
 
 /// <summary>
 /// One InfluxDB point per event: the measurement says what kind of thing it is about, tags say which
-/// (node, service, instance, virtual service, real server), fields carry the values to chart. Every point
-/// also carries the event id, so a chart's point leads back to the recorded event.
+/// (node, service, instance, virtual service, real server), fields carry the values to chart. The event
+/// id stays in the store: a unique string per point would cost InfluxDB more than the point itself, and
+/// time plus tags find the event (lvsctl events) without it.
 /// </summary>
 public static class EventPoint
 {
@@ -18,7 +19,7 @@ public static class EventPoint
             ["service"] = e.Service,
             ["event_type"] = e.EventType,
         };
-        var fields = new Dictionary<string, InfluxFieldValue> { ["event_id"] = e.EventId.ToString() };
+        var fields = new Dictionary<string, InfluxFieldValue>();
         var measurement = Describe(e, tags, fields);
         return new InfluxPoint(measurement, tags, fields, e.OccurredAt);
     }
@@ -80,7 +81,11 @@ public static class EventPoint
                 tags["checker"] = s.Checker;
                 fields["success"] = s.Success;
                 fields["latency_ms"] = s.Latency.TotalMilliseconds;
-                fields["error"] = s.Error.ToString();
+                if (!s.Success)
+                {
+                    fields["error"] = s.Error.ToString();
+                }
+
                 return "probe";
             case RealServerHealthChanged s:
                 RealServer(tags, s.RealServer);
