@@ -26,6 +26,7 @@ internal static class PipelineBenchmark
         var nodeId = $"bench-{DateTime.UtcNow:yyyyMMddHHmmss}";
         var spool = options.Text("spool", Path.Combine(Path.GetTempPath(), "lvs-bench-spool-" + nodeId));
 
+        await DropBenchSchemaAsync();
         using var monitor = BuildHost(nodeId, spool, "monitor", monitorParts: true);
         using var emitterHost = BuildHost(nodeId, spool, "bench-emitter", monitorParts: false);
         await monitor.StartAsync();
@@ -111,7 +112,10 @@ internal static class PipelineBenchmark
         var recordedTotal = statistics.RecordedEvents - emittedBefore;
         var sustained = recordedInRun / runTime.TotalSeconds;
         var steady = lags.Skip(lags.Count / 2).ToList();
-        var lagBounded = steady.Count > 0 && steady.Max() < 5 && steady.Max() <= lags.Take(lags.Count / 2).DefaultIfEmpty(0).Max() + 2;
+        // Bounded: the lag does not grow over the run (the second half never exceeds the first half's worst
+        // by more than 2 s, and the run ends no worse than that worst + 1 s).
+        var firstHalfWorst = lags.Take(lags.Count / 2).DefaultIfEmpty(0).Max();
+        var lagBounded = steady.Count > 0 && steady.Max() <= firstHalfWorst + 2 && lags[^1] <= firstHalfWorst + 1;
         Console.WriteLine();
         Console.WriteLine($"emitted            {emitted:N0} events in {runTime.TotalSeconds:F1} s ({emitted / runTime.TotalSeconds:N0}/s offered)");
         Console.WriteLine($"recorded in run    {recordedInRun:N0} events: sustained {sustained:N0} events/s");
@@ -129,6 +133,16 @@ internal static class PipelineBenchmark
         await monitor.StopAsync();
         Directory.Delete(spool, recursive: true);
         return met ? 0 : 1;
+    }
+
+    /// <summary>The benchmark records into a schema of its own, emptied first: the product's store is left alone and every run starts alike.</summary>
+    private const string BenchSchema = "lvs_bench";
+
+    private static async Task DropBenchSchemaAsync()
+    {
+        await using var data = Npgsql.NpgsqlDataSource.Create(Environment.GetEnvironmentVariable("ConnectionStrings__eventstore")!);
+        await using var command = data.CreateCommand($"drop schema if exists {BenchSchema} cascade");
+        await command.ExecuteNonQueryAsync();
     }
 
     private static double Percentile(List<double> values, double p)
@@ -150,6 +164,7 @@ internal static class PipelineBenchmark
         {
             ["Eventing:NodeId"] = nodeId,
             ["Eventing:SpoolDirectory"] = spool,
+            ["EventStore:Schema"] = BenchSchema,
         });
         if (monitorParts)
         {

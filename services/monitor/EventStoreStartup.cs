@@ -16,7 +16,7 @@ internal sealed class EventStoreStartup(IDocumentStore store, ILogger<EventStore
             try
             {
                 await EventStoreSchema.EnsureAsync(store, stoppingToken).ConfigureAwait(false);
-                logger.LogInformation("Event store schema {Schema} is ready", EventStoreSchema.SchemaName);
+                logger.LogInformation("Event store schema {Schema} is ready", store.Options.DatabaseSchemaName);
                 return;
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)

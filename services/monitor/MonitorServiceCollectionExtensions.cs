@@ -14,9 +14,11 @@ public static class MonitorServiceCollectionExtensions
     public static IServiceCollection AddMonitor(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = EventStoreSchema.Validate(configuration.GetConnectionString(EventStoreSchema.ConnectionStringName));
-        services.AddMarten(options => EventStoreSchema.Configure(options, connectionString));
+        // EventStore:Schema lets a benchmark or a second lab keep its events apart; the default is the product's.
+        var schema = configuration["EventStore:Schema"] ?? EventStoreSchema.SchemaName;
+        services.AddMarten(options => EventStoreSchema.Configure(options, connectionString, schema));
         services.AddHostedService<EventStoreStartup>();
-        services.AddSingleton(_ => EventRecorder.Create(connectionString));
+        services.AddSingleton(_ => EventRecorder.Create(connectionString, schema));
         services.AddSingleton<RecordingStatistics>();
         services.AddSingleton<RecordingTurnstile>();
         services.AddInfluxMetrics(configuration);

@@ -13,20 +13,28 @@ namespace LvsEvents.EventStore;
 /// Events whose id the store already has are skipped, so a redelivered message changes nothing; two
 /// recorders racing on the same id hit the unique index and the caller's retry skips it.
 /// </summary>
-public sealed class EventRecorder(NpgsqlDataSource dataSource)
+public sealed class EventRecorder
 {
-    private const string Schema = EventStoreSchema.SchemaName;
 
     private const int MinimumPerPartition = 1000;
 
     private static readonly int Parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
-    private static readonly string KnownIdsSql = $"select id from {Schema}.mt_events where id = any(@ids)";
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _knownIdsSql;
+    private readonly string _appendSql;
+
+    public EventRecorder(NpgsqlDataSource dataSource, string schema = EventStoreSchema.SchemaName)
+    {
+        _dataSource = dataSource;
+        _knownIdsSql = $"select id from {schema}.mt_events where id = any(@ids)";
+        _appendSql = AppendSql.Replace("{Schema}", schema, StringComparison.Ordinal);
+    }
 
     // Each stream's version goes up by the number of its events in the batch; every event gets
     // (new version - its stream's count + its place in the stream), placed by the caller. Stream rows are
     // locked in key order, so concurrent recorders never deadlock. seq_id follows the batch order.
-    private static readonly string AppendSql = $"""
+    private const string AppendSql = """
         with streams as (
             insert into {Schema}.mt_streams as s (id, type, version, timestamp, created, tenant_id, is_archived)
             select k, null, n, now(), now(), '*DEFAULT*', false
@@ -46,8 +54,8 @@ public sealed class EventRecorder(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>A recorder with its own connection pool.</summary>
-    public static EventRecorder Create(string connectionString) =>
-        new(NpgsqlDataSource.Create(EventStoreSchema.Validate(connectionString)));
+    public static EventRecorder Create(string connectionString, string schema = EventStoreSchema.SchemaName) =>
+        new(NpgsqlDataSource.Create(EventStoreSchema.Validate(connectionString)), schema);
 
     /// <summary>Records what is new among <paramref name="events"/>; returns how many were new.</summary>
     public Task<int> RecordAsync(IReadOnlyCollection<LvsEvent> events, CancellationToken cancellationToken) =>
@@ -61,7 +69,7 @@ public sealed class EventRecorder(NpgsqlDataSource dataSource)
             return 0;
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var seen = await KnownIdsAsync(connection, events, cancellationToken).ConfigureAwait(false);
         var fresh = new List<JsonEvent>(events.Count);
         foreach (var e in events)
@@ -89,13 +97,13 @@ public sealed class EventRecorder(NpgsqlDataSource dataSource)
 
         var written = await Task.WhenAll(partitions.Select(async partition =>
         {
-            await using var own = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var own = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             return await AppendAsync(own, partition, cancellationToken).ConfigureAwait(false);
         })).ConfigureAwait(false);
         return written.Sum();
     }
 
-    private static async Task<int> AppendAsync(NpgsqlConnection connection, List<JsonEvent> fresh, CancellationToken cancellationToken)
+    private async Task<int> AppendAsync(NpgsqlConnection connection, List<JsonEvent> fresh, CancellationToken cancellationToken)
     {
         var n = fresh.Count;
         var ids = new Guid[n];
@@ -129,7 +137,7 @@ public sealed class EventRecorder(NpgsqlDataSource dataSource)
             counts[i] = perStream[streams[i]];
         }
 
-        await using var command = new NpgsqlCommand(AppendSql, connection);
+        await using var command = new NpgsqlCommand(_appendSql, connection);
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter("stream_keys", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = perStream.Keys.ToArray() });
         parameters.Add(new NpgsqlParameter("stream_counts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = perStream.Values.Select(v => (long)v).ToArray() });
@@ -146,9 +154,9 @@ public sealed class EventRecorder(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<HashSet<Guid>> KnownIdsAsync(NpgsqlConnection connection, IReadOnlyList<JsonEvent> events, CancellationToken cancellationToken)
+    private async Task<HashSet<Guid>> KnownIdsAsync(NpgsqlConnection connection, IReadOnlyList<JsonEvent> events, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(KnownIdsSql, connection);
+        await using var command = new NpgsqlCommand(_knownIdsSql, connection);
         command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = events.Select(e => e.Event.EventId).ToArray() });
         var known = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

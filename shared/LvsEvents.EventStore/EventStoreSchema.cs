@@ -17,10 +17,10 @@ public static class EventStoreSchema
     public const string ConnectionStringName = "eventstore";
     public const string SchemaName = "lvsevents";
 
-    public static void Configure(StoreOptions options, string? connectionString)
+    public static void Configure(StoreOptions options, string? connectionString, string schema = SchemaName)
     {
         options.Connection(Validate(connectionString));
-        options.DatabaseSchemaName = SchemaName;
+        options.DatabaseSchemaName = schema;
         options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
         options.UseSystemTextJsonForSerialization(configure: EventJson.Configure);
         options.Events.StreamIdentity = StreamIdentity.AsString;
@@ -46,7 +46,7 @@ public static class EventStoreSchema
     }
 
     /// <summary>A store for tools and tests that do not run a host.</summary>
-    public static DocumentStore CreateStore(string? connectionString) => DocumentStore.For(o => Configure(o, connectionString));
+    public static DocumentStore CreateStore(string? connectionString, string schema = SchemaName) => DocumentStore.For(o => Configure(o, connectionString, schema));
 
     /// <summary>Checks the connection string so a mistake is named, not thrown as a stack trace.</summary>
     public static string Validate(string? connectionString)
