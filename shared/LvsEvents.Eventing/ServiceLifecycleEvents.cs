@@ -1,17 +1,22 @@
 using System.Reflection;
 using LvsEvents.Contracts;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace LvsEvents.Eventing;
 
 /// <summary>Emits <see cref="ServiceStarted"/> and <see cref="ServiceStopping"/> for the process.</summary>
-internal sealed class ServiceLifecycleEvents(IEventEmitter emitter, ServiceIdentity identity, ILogger<ServiceLifecycleEvents> logger) : IHostedService
+internal sealed class ServiceLifecycleEvents(
+    IEventEmitter emitter,
+    ServiceIdentity identity,
+    IConfiguration configuration,
+    ILogger<ServiceLifecycleEvents> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var version = Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-        await emitter.EmitAsync(new ServiceStarted { Version = version, ProcessId = Environment.ProcessId }, cancellationToken).ConfigureAwait(false);
+        await emitter.EmitAsync(new ServiceStarted { Version = version, ProcessId = Environment.ProcessId, ConfigurationFile = configuration["Keepalived:File"] }, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("{Service} started on node {NodeId} (version {Version})", identity.Service, identity.NodeId, version);
     }
 

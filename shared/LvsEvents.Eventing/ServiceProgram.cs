@@ -1,4 +1,5 @@
 using LvsEvents.Eventing.Spool;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,7 +30,12 @@ public static class ServiceProgram
             });
             builder.Services.AddLvsEventing(builder.Configuration, serviceName, addConsumers);
             configure(builder);
+            // The broker's client logs every failed reconnect with a stack trace; SpoolPublisher says it in one line.
+            builder.Logging.AddFilter("MassTransit", LogLevel.Error);
             using var host = builder.Build();
+            // Open the spool before the host starts: a host that fails to start logs the error with a stack
+            // trace before this method can say it in one line.
+            host.Services.GetRequiredService<DurableEventSpool>();
             await host.RunAsync().ConfigureAwait(false);
             return 0;
         }

@@ -74,6 +74,14 @@ public sealed class DurableEventSpool : IAsyncDisposable
         try
         {
             System.IO.Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SpoolUnavailableException($"event spool {directory}: cannot create the folder ({e.Message}); set Eventing:SpoolDirectory to a writable folder.", e);
+        }
+
+        try
+        {
             // FileShare.None takes an exclusive flock: a second process on the same spool fails here.
             lockFile = new FileStream(Path.Combine(directory, "lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
