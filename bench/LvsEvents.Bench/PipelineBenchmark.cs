@@ -158,24 +158,24 @@ internal static class PipelineBenchmark
 
     private static IHost BuildHost(string nodeId, string spool, string service, bool monitorParts)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
+            ["ConnectionStrings:rabbitmq"] = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq"),
+            ["ConnectionStrings:eventstore"] = Environment.GetEnvironmentVariable("ConnectionStrings__eventstore"),
+            ["ConnectionStrings:influxdb"] = Environment.GetEnvironmentVariable("ConnectionStrings__influxdb"),
             ["Eventing:NodeId"] = nodeId,
             ["Eventing:SpoolDirectory"] = spool,
             ["EventStore:Schema"] = BenchSchema,
-        });
+        };
         if (monitorParts)
         {
-            builder.Services.AddLvsEventing(builder.Configuration, service, bus => bus.AddRecorder());
-            builder.Services.AddMonitor(builder.Configuration);
-        }
-        else
-        {
-            builder.Services.AddLvsEventing(builder.Configuration, service);
+            return MonitorHost.Build(settings, minimumLevel: LogLevel.Warning);
         }
 
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddLvsEventing(builder.Configuration, service);
         return builder.Build();
     }
 }

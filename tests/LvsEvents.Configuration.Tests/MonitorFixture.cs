@@ -25,8 +25,7 @@ public sealed class MonitorFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _host = MonitorHost.Build(new Dictionary<string, string?>
         {
             ["ConnectionStrings:rabbitmq"] = await TestServers.RabbitMqAsync(),
             ["ConnectionStrings:eventstore"] = await TestServers.EventStoreAsync(),
@@ -35,9 +34,6 @@ public sealed class MonitorFixture : IAsyncLifetime
             ["Eventing:SpoolDirectory"] = _spool,
             ["Eventing:MaxRetryDelay"] = "00:00:01",
         });
-        builder.Services.AddLvsEventing(builder.Configuration, "monitor", bus => bus.AddRecorder());
-        builder.Services.AddMonitor(builder.Configuration);
-        _host = builder.Build();
         await _host.StartAsync();
         await EventStoreSchema.EnsureAsync(_host.Services.GetRequiredService<Marten.IDocumentStore>(), CancellationToken.None);
     }

@@ -15,10 +15,7 @@ internal static class PipelineHosts
 {
     public static async Task<IHost> StartMonitorAsync(string nodeId, string spoolRoot, CapturedLogs? logs = null)
     {
-        var builder = await CreateBuilderAsync(nodeId, spoolRoot, logs);
-        builder.Services.AddLvsEventing(builder.Configuration, "monitor", bus => bus.AddRecorder());
-        builder.Services.AddMonitor(builder.Configuration);
-        var host = builder.Build();
+        var host = MonitorHost.Build(await SettingsAsync(nodeId, spoolRoot), logs, LogLevel.Debug);
         await host.StartAsync();
         await EventStoreSchema.EnsureAsync(host.Services.GetRequiredService<Marten.IDocumentStore>(), CancellationToken.None);
         return host;
