@@ -59,7 +59,7 @@ public sealed class EventRecorder
 
     /// <summary>Records what is new among <paramref name="events"/>; returns how many were new.</summary>
     public Task<int> RecordAsync(IReadOnlyCollection<LvsEvent> events, CancellationToken cancellationToken) =>
-        RecordAsync(events.Select(e => new JsonEvent(e, System.Text.Encoding.UTF8.GetString(EventJson.Serialize(e)))).ToList(), cancellationToken);
+        RecordAsync(events.Select(e => JsonEvent.From(EventJson.Serialize(e))).ToList(), cancellationToken);
 
     /// <summary>Records what is new among events that come with their JSON already (from the bus).</summary>
     public async Task<int> RecordAsync(IReadOnlyList<JsonEvent> events, CancellationToken cancellationToken)
@@ -173,5 +173,11 @@ public sealed class EventRecorder
 public readonly record struct JsonEvent(LvsEvent Event, string Json)
 {
     public static JsonEvent From(ReadOnlyMemory<byte> json) =>
-        new(EventJson.Deserialize(json.Span), System.Text.Encoding.UTF8.GetString(json.Span));
+        new(EventJson.Deserialize(json.Span), ForJsonb(System.Text.Encoding.UTF8.GetString(json.Span)));
+
+    /// <summary>
+    /// PostgreSQL's jsonb cannot hold U+0000 (a script's output can carry one): it would refuse the whole
+    /// batch forever. The character is stored as U+FFFD instead.
+    /// </summary>
+    public static string ForJsonb(string json) => json.Contains("\\u0000", StringComparison.Ordinal) ? json.Replace("\\u0000", "\\uFFFD", StringComparison.Ordinal) : json;
 }

@@ -123,6 +123,25 @@ public sealed class EventPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_carrying_a_NUL_character_is_recorded_and_does_not_block_the_ones_after_it()
+    {
+        var monitor = await Keep(PipelineHosts.StartMonitorAsync(_node, _spool));
+        var service = await Keep(PipelineHosts.StartEmitterAsync("nul-test", _node, _spool));
+        var emitter = service.Services.GetRequiredService<IEventEmitter>();
+
+        var odd = await emitter.EmitAsync(new ServiceStopping { Reason = "script said \0 here" });
+        var after = await emitter.EmitAsync(new ServiceStopping { Reason = "next" });
+
+        var recorded = await PipelineHosts.WaitForAsync(
+            () => NodeEvents(monitor),
+            r => r.Any(x => x.Event.EventId == after.EventId),
+            Patience,
+            "the event after the one with a NUL");
+        var stored = (ServiceStopping)Assert.Single(recorded, r => r.Event.EventId == odd.EventId).Event;
+        Assert.Equal(((ServiceStopping)odd).Reason.Replace('\0', '\uFFFD'), stored.Reason);
+    }
+
+    [Fact]
     public async Task Events_spooled_while_the_broker_is_down_survive_kill_9_and_reach_the_store_exactly_once()
     {
         const int count = 300;

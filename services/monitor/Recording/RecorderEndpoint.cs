@@ -1,5 +1,4 @@
 using MassTransit;
-using Npgsql;
 
 namespace LvsEvents.Monitor.Recording;
 
@@ -21,8 +20,7 @@ public static class RecorderEndpoint
             // as long as it takes. Anything else gets a few tries, then MassTransit's _error queue keeps it.
             consumer.UseMessageRetry(retry =>
             {
-                retry.Handle<NpgsqlException>();
-                retry.Handle<TimeoutException>();
+                retry.Handle<Exception>(TransientStoreFailure.Matches);
                 retry.Exponential(int.MaxValue, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500));
             });
             consumer.UseMessageRetry(retry => retry.Intervals(100, 500, 2000));
