@@ -9,6 +9,7 @@ public sealed record VrrpPacket(
     IPAddress Source,
     IPAddress Destination,
     byte TimeToLive,
+    byte TypeOfService,
     string InterfaceName,
     int InterfaceIndex)
 {

@@ -26,11 +26,12 @@ public sealed class VrrpSocket : IDisposable
     private readonly Socket _socket;
     private readonly byte[] _receiveBuffer = new byte[ReceiveBufferSize];
 
-    private VrrpSocket(Socket socket, VrrpSocketOptions options, int interfaceIndex)
+    private VrrpSocket(Socket socket, VrrpSocketOptions options, int interfaceIndex, IPAddress sourceAddress)
     {
         _socket = socket;
         Options = options;
         InterfaceIndex = interfaceIndex;
+        SourceAddress = sourceAddress;
     }
 
     public VrrpSocketOptions Options { get; }
@@ -42,6 +43,9 @@ public sealed class VrrpSocket : IDisposable
     public static VrrpSocket Open(VrrpSocketOptions options)
     {
         var index = InterfaceIndexOf(options.InterfaceName);
+        // Read here, not at send time: sends may run on any thread, and another thread may be in another
+        // namespace with an interface of the same name (exactly what the namespace lab has).
+        var source = options.SourceAddress ?? PrimaryAddressOf(options.InterfaceName);
         // Through libc: .NET's Socket constructor only knows the protocol numbers it has names for, not 112.
         var fd = LibC.socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, Protocol);
         if (fd < 0)
@@ -58,7 +62,7 @@ public sealed class VrrpSocket : IDisposable
         try
         {
             Configure(rawSocket, options, index);
-            return new VrrpSocket(rawSocket, options, index);
+            return new VrrpSocket(rawSocket, options, index, source);
         }
         catch
         {
@@ -108,7 +112,7 @@ public sealed class VrrpSocket : IDisposable
         }
     }
 
-    /// <summary>Splits what a raw IPv4 socket delivers: the IP header (source, destination, TTL) and the VRRP message.</summary>
+    /// <summary>Splits what a raw IPv4 socket delivers: the IP header (source, destination, TTL, TOS) and the VRRP message.</summary>
     public static bool TryParse(ReadOnlySpan<byte> datagram, int interfaceIndex, string interfaceName, out VrrpPacket packet)
     {
         packet = null!;
@@ -128,6 +132,7 @@ public sealed class VrrpSocket : IDisposable
             new IPAddress(datagram.Slice(12, 4)),
             new IPAddress(datagram.Slice(16, 4)),
             datagram[8],
+            datagram[1],
             interfaceName,
             interfaceIndex);
         return true;
@@ -141,8 +146,11 @@ public sealed class VrrpSocket : IDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The source address the kernel will put on our adverts, needed for the VRRPv3 checksum.</summary>
-    public IPAddress SourceAddress => Options.SourceAddress ?? PrimaryAddressOf(InterfaceName);
+    /// <summary>
+    /// The source address of our adverts (the VRRPv3 checksum covers it): <c>unicast_src_ip</c>, or the
+    /// interface's primary IPv4 address when the socket was opened, which is also what the kernel picks.
+    /// </summary>
+    public IPAddress SourceAddress { get; }
 
     /// <summary>Encodes <paramref name="advertisement"/> for its real source and destination and sends it.</summary>
     public ValueTask SendAsync(VrrpAdvertisement advertisement, IPAddress? destination = null,

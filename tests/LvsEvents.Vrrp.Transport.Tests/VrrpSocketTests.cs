@@ -43,6 +43,7 @@ public sealed partial class VrrpSocketTests
         Assert.Equal(IPAddress.Parse("10.213.1.1"), packet.Source);
         Assert.Equal(IPAddress.Parse("224.0.0.18"), packet.Destination);
         Assert.Equal(255, packet.TimeToLive);
+        Assert.Equal(0xc0, packet.TypeOfService);
         Assert.Equal(7, packet.InterfaceIndex);
         Assert.Equal(datagram[24..], packet.Payload.ToArray());
 
