@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace LvsEvents.Monitor;
 
 /// <summary>Creates or migrates the store's schema at start, retrying while PostgreSQL is not up yet.</summary>
-internal sealed class EventStoreStartup(IDocumentStore store, ILogger<EventStoreStartup> logger) : BackgroundService
+internal sealed class EventStoreStartup(IDocumentStore store, EventStoreReadiness readiness, ILogger<EventStoreStartup> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -17,6 +17,7 @@ internal sealed class EventStoreStartup(IDocumentStore store, ILogger<EventStore
             {
                 await EventStoreSchema.EnsureAsync(store, stoppingToken).ConfigureAwait(false);
                 logger.LogInformation("Event store schema {Schema} is ready", store.Options.DatabaseSchemaName);
+                readiness.Ready();
                 return;
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)

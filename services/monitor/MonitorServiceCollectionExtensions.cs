@@ -17,6 +17,7 @@ public static class MonitorServiceCollectionExtensions
         // EventStore:Schema lets a benchmark or a second lab keep its events apart; the default is the product's.
         var schema = configuration["EventStore:Schema"] ?? EventStoreSchema.SchemaName;
         services.AddMarten(options => EventStoreSchema.Configure(options, connectionString, schema));
+        services.AddSingleton<EventStoreReadiness>();
         services.AddHostedService<EventStoreStartup>();
         services.AddSingleton(_ => EventRecorder.Create(connectionString, schema));
         services.AddSingleton<RecordingStatistics>();

@@ -45,8 +45,15 @@ public static class EventStoreSchema
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A store for tools and tests that do not run a host.</summary>
-    public static DocumentStore CreateStore(string? connectionString, string schema = SchemaName) => DocumentStore.For(o => Configure(o, connectionString, schema));
+    /// <summary>
+    /// A read-side store for tools (lvsctl) that do not run a host. It never creates or migrates the schema:
+    /// that is the monitor's job, under Marten's lock, and a reader racing it would fail both.
+    /// </summary>
+    public static DocumentStore CreateStore(string? connectionString, string schema = SchemaName) => DocumentStore.For(o =>
+    {
+        Configure(o, connectionString, schema);
+        o.AutoCreateSchemaObjects = AutoCreate.None;
+    });
 
     /// <summary>Checks the connection string so a mistake is named, not thrown as a stack trace.</summary>
     public static string Validate(string? connectionString)

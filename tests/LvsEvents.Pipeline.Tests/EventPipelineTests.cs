@@ -142,6 +142,43 @@ public sealed class EventPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Events_queued_before_a_monitor_with_a_fresh_store_starts_are_recorded_once_its_schema_exists()
+    {
+        var schema = "lvs_test_" + Guid.NewGuid().ToString("N")[..12];
+        var service = await Keep(PipelineHosts.StartEmitterAsync("queued-test", _node, _spool));
+        var queued = await service.Services.GetRequiredService<IEventEmitter>().EmitAsync(new ServiceStopping { Reason = "queued before the monitor" });
+        await PipelineHosts.WaitForAsync(
+            () => Task.FromResult(service.Services.GetRequiredService<LvsEvents.Eventing.Spool.DurableEventSpool>().Depth),
+            depth => depth == 0,
+            Patience,
+            "the broker to confirm the queued events");
+
+        var settings = await PipelineHosts.SettingsAsync(_node, _spool);
+        settings["EventStore:Schema"] = schema;
+        var monitor = LvsEvents.Monitor.MonitorHost.Build(settings);
+        _hosts.Add(monitor);
+        await monitor.StartAsync();
+        try
+        {
+            // Reads go through Marten too: wait for the monitor to have created the schema, as lvsctl would.
+            await monitor.Services.GetRequiredService<LvsEvents.Monitor.EventStoreReadiness>().WaitAsync(new CancellationTokenSource(Patience).Token);
+            var store = PipelineHosts.Store(monitor);
+            var recorded = await PipelineHosts.WaitForAsync(
+                async () => await store.ReadAsync(_start, DateTimeOffset.UtcNow.AddMinutes(1), "node:" + _node),
+                r => r.Any(x => x.Event.EventId == queued.EventId),
+                Patience,
+                "the queued event in the fresh store");
+            Assert.Single(recorded, r => r.Event.EventId == queued.EventId);
+        }
+        finally
+        {
+            await using var data = Npgsql.NpgsqlDataSource.Create(await TestServers.EventStoreAsync());
+            await using var drop = data.CreateCommand($"drop schema if exists {schema} cascade");
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Fact]
     public async Task Events_spooled_while_the_broker_is_down_survive_kill_9_and_reach_the_store_exactly_once()
     {
         const int count = 300;

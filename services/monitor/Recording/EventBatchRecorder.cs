@@ -11,6 +11,7 @@ namespace LvsEvents.Monitor.Recording;
 /// </summary>
 public sealed class EventBatchRecorder(
     EventRecorder recorder,
+    EventStoreReadiness readiness,
     RecordingTurnstile turnstile,
     RecordingStatistics statistics,
     IEnumerable<IRecordedEventObserver> observers,
@@ -19,6 +20,7 @@ public sealed class EventBatchRecorder(
 {
     public async Task Consume(ConsumeContext<Batch<EventBatch>> context)
     {
+        await readiness.WaitAsync(context.CancellationToken).ConfigureAwait(false);
         var (turn, done) = turnstile.Enter();
         List<JsonEvent> recorded;
         int fresh;
