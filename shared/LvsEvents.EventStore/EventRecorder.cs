@@ -57,11 +57,7 @@ public sealed class EventRecorder
     public static EventRecorder Create(string connectionString, string schema = EventStoreSchema.SchemaName) =>
         new(NpgsqlDataSource.Create(EventStoreSchema.Validate(connectionString)), schema);
 
-    /// <summary>Records what is new among <paramref name="events"/>; returns how many were new.</summary>
-    public Task<int> RecordAsync(IReadOnlyCollection<LvsEvent> events, CancellationToken cancellationToken) =>
-        RecordAsync(events.Select(e => JsonEvent.From(EventJson.Serialize(e))).ToList(), cancellationToken);
-
-    /// <summary>Records what is new among events that come with their JSON already (from the bus).</summary>
+    /// <summary>Records what is new among events that come with their JSON (from the bus); returns how many were new.</summary>
     public async Task<int> RecordAsync(IReadOnlyList<JsonEvent> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0)

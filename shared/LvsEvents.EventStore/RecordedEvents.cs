@@ -35,12 +35,6 @@ public sealed class RecordedEvents(IDocumentStore store)
         return events.Select(ToRecorded).ToList();
     }
 
-    public async Task<long> CountAsync(CancellationToken cancellationToken = default)
-    {
-        await using var session = store.QuerySession();
-        return await session.Events.QueryAllRawEvents().LongCountAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     private static RecordedEvent ToRecorded(IEvent e) =>
         new(e.Sequence, e.StreamKey ?? "", e.Version, (LvsEvent)e.Data);
 }

@@ -1,4 +1,3 @@
-using LvsEvents.Contracts;
 using LvsEvents.Eventing.Spool;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -51,11 +50,6 @@ public static class EventingServiceCollectionExtensions
                     host.Username(broker.Username);
                     host.Password(broker.Password);
                     host.PublisherConfirmation = true;
-                });
-                rabbit.ConfigureJsonSerializerOptions(json =>
-                {
-                    EventJson.Configure(json);
-                    return json;
                 });
                 rabbit.ConfigureEndpoints(context);
             });

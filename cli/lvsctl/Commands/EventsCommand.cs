@@ -27,20 +27,23 @@ public sealed class EventsCommand : ICommandGroup
         DateTimeOffset? from = null;
         string? stream = null;
         var limit = 200;
-        for (var i = 0; i < arguments.Count; i++)
+        for (var i = 0; i < arguments.Count; i += 2)
         {
             var value = i + 1 < arguments.Count ? arguments[i + 1] : null;
-            switch (arguments[i])
+            var understood = (arguments[i], value) switch
             {
-                case "--since" when value is not null && TryParseSince(value, out since, out from):
-                case "--stream" when value is not null && (stream = value) is not null:
-                case "--limit" when value is not null && int.TryParse(value, out limit) && limit > 0:
-                    i++;
-                    break;
-                default:
-                    error.WriteLine($"lvsctl events: unexpected or incomplete argument '{arguments[i]}'");
-                    error.WriteLine($"usage: {Usage[0]}");
-                    return 2;
+                ("--since", not null) => TryParseSince(value, out since, out from),
+                ("--stream", not null) => (stream = value) is not null,
+                ("--limit", not null) => int.TryParse(value, out limit) && limit > 0,
+                _ => false,
+            };
+            if (!understood)
+            {
+                error.WriteLine(value is null || !arguments[i].StartsWith("--", StringComparison.Ordinal)
+                    ? $"lvsctl events: unexpected or incomplete argument '{arguments[i]}'"
+                    : $"lvsctl events: '{arguments[i]} {value}' is not understood");
+                error.WriteLine($"usage: {Usage[0]}");
+                return 2;
             }
         }
 

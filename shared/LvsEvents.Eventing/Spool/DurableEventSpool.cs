@@ -119,17 +119,6 @@ public sealed class DurableEventSpool : IAsyncDisposable
         }
     }
 
-    public long AcknowledgedSequence
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _acknowledgedSequence;
-            }
-        }
-    }
-
     /// <summary>Appends one record; completes once it is on disk (fsync'd), with its sequence.</summary>
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
