@@ -1,5 +1,10 @@
 using LvsEvents.Configuration;
 using LvsEvents.Eventing;
+using LvsEvents.Health;
 
-// The event pipeline and the running keepalived configuration (reloaded on SIGHUP); the service's own work arrives with its issue.
-return await ServiceProgram.RunAsync("health", args, builder => builder.AddKeepalivedConfiguration(args));
+// lvs-health --config /etc/keepalived/keepalived.conf: checks every real server, every result an event.
+return await ServiceProgram.RunAsync("health", args, builder =>
+{
+    builder.AddKeepalivedConfiguration(args);
+    builder.Services.AddHealthChecking(builder.Configuration);
+});

@@ -19,6 +19,7 @@ public static class EventTypes
     public const string RealServerHealthChanged = "health.real-server-health-changed";
     public const string VirtualServiceQuorumChanged = "health.quorum-changed";
     public const string HealthCheckerStalled = "health.checker-stalled";
+    public const string VirtualServiceHealthSnapshot = "health.snapshot";
     public const string RealServerWeightChanged = "weight.changed";
     public const string KernelRuleApplied = "kernel.rule-applied";
     public const string KernelDriftCorrected = "kernel.drift-corrected";

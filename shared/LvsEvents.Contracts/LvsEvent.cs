@@ -21,6 +21,7 @@ namespace LvsEvents.Contracts;
 [JsonDerivedType(typeof(RealServerHealthChanged), EventTypes.RealServerHealthChanged)]
 [JsonDerivedType(typeof(VirtualServiceQuorumChanged), EventTypes.VirtualServiceQuorumChanged)]
 [JsonDerivedType(typeof(HealthCheckerStalled), EventTypes.HealthCheckerStalled)]
+[JsonDerivedType(typeof(VirtualServiceHealthSnapshot), EventTypes.VirtualServiceHealthSnapshot)]
 [JsonDerivedType(typeof(RealServerWeightChanged), EventTypes.RealServerWeightChanged)]
 [JsonDerivedType(typeof(KernelRuleApplied), EventTypes.KernelRuleApplied)]
 [JsonDerivedType(typeof(KernelDriftCorrected), EventTypes.KernelDriftCorrected)]

@@ -1,0 +1,33 @@
+using System.Net.NetworkInformation;
+using LvsEvents.Contracts;
+
+namespace LvsEvents.Health.Checking;
+
+/// <summary>PING_CHECK: one ICMP echo within connect_timeout (.NET uses a raw or ping socket when it may).</summary>
+public sealed class PingProbe(ProbeTarget target) : IProbe
+{
+    private static readonly byte[] Payload = "keepalived-lvs-health"u8.ToArray();
+
+    public string Label { get; } = $"PING_CHECK {target.Endpoint.Address}";
+
+    public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
+    {
+        using var ping = new Ping();
+        try
+        {
+            var reply = await ping.SendPingAsync(target.Endpoint.Address, target.Timeout, Payload, null, cancellationToken).ConfigureAwait(false);
+            return reply.Status switch
+            {
+                IPStatus.Success => ProbeOutcome.Up($"echo reply in {reply.RoundtripTime} ms"),
+                IPStatus.TimedOut or IPStatus.TimeExceeded => ProbeOutcome.Failed(ProbeErrorClass.Timeout, "no echo reply"),
+                IPStatus.DestinationHostUnreachable or IPStatus.DestinationNetworkUnreachable or IPStatus.DestinationUnreachable
+                    => ProbeOutcome.Failed(ProbeErrorClass.Unreachable, reply.Status.ToString()),
+                _ => ProbeOutcome.Failed(ProbeErrorClass.Other, reply.Status.ToString()),
+            };
+        }
+        catch (PingException e)
+        {
+            return ProbeOutcome.Failed(ProbeErrorClass.Other, e.InnerException?.Message ?? e.Message);
+        }
+    }
+}
