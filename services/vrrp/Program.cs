@@ -1,5 +1,6 @@
 using LvsEvents.Configuration;
 using LvsEvents.Eventing;
+using LvsEvents.Vrrp;
 
-// The event pipeline and the running keepalived configuration (reloaded on SIGHUP); the service's own work arrives with its issue.
-return await ServiceProgram.RunAsync("vrrp", args, builder => builder.AddKeepalivedConfiguration(args));
+// lvs-vrrp --config /etc/keepalived/keepalived.conf: the VRRP half of keepalived, with every decision an event.
+return await ServiceProgram.RunAsync("vrrp", args, builder => builder.AddKeepalivedConfiguration(args).AddVrrpSpeaker());

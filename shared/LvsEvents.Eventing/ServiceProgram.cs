@@ -32,6 +32,9 @@ public static class ServiceProgram
             configure(builder);
             // The broker's client logs every failed reconnect with a stack trace; SpoolPublisher says it in one line.
             builder.Logging.AddFilter("MassTransit", LogLevel.Error);
+            // HttpClient logs each request at Information, and a refused connection with its stack trace; the
+            // metrics writer reports an unreachable InfluxDB itself, in one line.
+            builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
             using var host = builder.Build();
             // Open the spool before the host starts: a host that fails to start logs the error with a stack
             // trace before this method can say it in one line.

@@ -74,6 +74,9 @@ public static class AddressMessage
     /// <summary>The interface index of an RTM_NEWLINK payload (ifinfomsg.ifi_index).</summary>
     public static int LinkIndex(ReadOnlySpan<byte> payload) => BinaryPrimitives.ReadInt32LittleEndian(payload[4..]);
 
+    /// <summary>ifi_flags of an RTM_NEWLINK payload (IFF_UP, IFF_RUNNING, IFF_LOWER_UP...).</summary>
+    public static uint LinkFlags(ReadOnlySpan<byte> payload) => BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
+
     /// <summary>Decodes an RTM_NEWADDR payload (after the nlmsghdr); <paramref name="index"/> is ifa_index.</summary>
     public static VirtualAddress Decode(ReadOnlySpan<byte> payload, string interfaceName, out int index)
     {

@@ -81,6 +81,32 @@ public sealed class InterfaceAddresses(NetlinkSocket socket) : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Whether <paramref name="interfaceName"/> can carry traffic: administratively up and with carrier
+    /// (IFF_UP and IFF_RUNNING), as keepalived judges a tracked interface. A missing interface is down.
+    /// </summary>
+    public async Task<bool> IsLinkUpAsync(string interfaceName, CancellationToken cancellationToken = default)
+    {
+        const uint up = 0x1, running = 0x40;
+        try
+        {
+            var messages = await socket.RequestAsync(seq => EncodeGetLink(NlmFRequest | NlmFAck, seq, interfaceName),
+                $"reading the link state of {interfaceName}", cancellationToken).ConfigureAwait(false);
+            foreach (var (type, payload) in messages)
+            {
+                if (type == RtmNewLink)
+                {
+                    return (LinkFlags(payload) & (up | running)) == (up | running);
+                }
+            }
+            return false;
+        }
+        catch (NetlinkException e) when (e.Errno == Tmds.Linux.LibC.ENODEV)
+        {
+            return false;
+        }
+    }
+
     private async Task<int> IndexOfAsync(string name, string operation, CancellationToken cancellationToken)
     {
         var messages = await socket.RequestAsync(seq => EncodeGetLink(NlmFRequest | NlmFAck, seq, name),

@@ -72,17 +72,43 @@ public sealed class VrrpInstanceStateMachine
     /// <summary>Our advert at a given priority, ready to encode.</summary>
     public VrrpAdvertisement BuildAdvertisement(int priority) => _template with { Priority = (byte)priority };
 
-    public VrrpDecision Start(DateTimeOffset now)
+    /// <param name="resumeAsMaster">
+    /// A reload replaced this instance's settings while it was master: carry on as master (the VIPs stay where
+    /// they are) instead of starting over as backup, so a reload moves no VIP that need not move.
+    /// </param>
+    public VrrpDecision Start(DateTimeOffset now, bool resumeAsMaster = false)
     {
         if (State != VrrpState.Initialize)
             return VrrpDecision.None;
         var actions = new List<VrrpAction>();
         // keepalived: `state MASTER` (and any address owner) starts as master at once; otherwise BACKUP and
         // wait a whole Master_Down_Interval for a master to speak.
-        if (_options.InitialState == VrrpState.Master)
+        if (resumeAsMaster)
+            BecomeMaster(actions, now, VrrpTransitionReason.ConfigurationChanged, Evidence(0));
+        else if (_options.InitialState == VrrpState.Master)
             BecomeMaster(actions, now, VrrpTransitionReason.Startup, Evidence(0));
         else
             EnterBackup(actions, now, VrrpTransitionReason.Startup);
+        return new VrrpDecision(actions);
+    }
+
+    /// <summary>
+    /// A member of this instance's <c>vrrp_sync_group</c> became master or backup: follow it (keepalived moves
+    /// the whole group together). Fault is <see cref="OnFault"/>'s business.
+    /// </summary>
+    public VrrpDecision FollowSyncGroup(VrrpState target, DateTimeOffset now)
+    {
+        var actions = new List<VrrpAction>();
+        if (target == VrrpState.Master && State == VrrpState.Backup)
+        {
+            BecomeMaster(actions, now, VrrpTransitionReason.SyncGroupMemberChanged, Evidence(0));
+        }
+        else if (target == VrrpState.Backup && State == VrrpState.Master)
+        {
+            EndAllEpisodes(actions, stillMaster: false);
+            actions.Add(new ReleaseVirtualAddresses(VrrpTransitionReason.SyncGroupMemberChanged));
+            EnterBackup(actions, now, VrrpTransitionReason.SyncGroupMemberChanged);
+        }
         return new VrrpDecision(actions);
     }
 

@@ -1,0 +1,91 @@
+using LvsEvents.Contracts;
+using LvsEvents.Vrrp.Definitions;
+using LvsEvents.Vrrp.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace LvsEvents.Vrrp.Speaking;
+
+/// <summary>
+/// keepalived's gratuitous ARP timing for a master: a burst of <c>garp_master_repeat</c> per VIP at once, another
+/// after <c>garp_master_delay</c>, and <c>garp_master_refresh_repeat</c> every <c>garp_master_refresh</c> while
+/// master. Also the burst after another master went away (keepalived #166 leaves the LAN's caches stale there).
+/// </summary>
+public sealed class GratuitousArpAnnouncer(VrrpInstanceDefinition definition, IVrrpInstanceLink link, VrrpEventWriter events, ILogger logger)
+{
+    private CancellationTokenSource? _schedule;
+
+    public void Announce(GratuitousArpReason reason, Guid? cause)
+    {
+        if (reason == GratuitousArpReason.OtherMasterGone)
+        {
+            // Keeps the master's schedule running: this is an extra burst.
+            _ = BurstAsync(definition.GratuitousArp.Repeat, "split brain healed: the other master went quiet; re-announcing", cause, CancellationToken.None);
+            return;
+        }
+        Stop();
+        var schedule = _schedule = new CancellationTokenSource();
+        _ = RunScheduleAsync(cause, schedule.Token);
+    }
+
+    public void Stop()
+    {
+        var schedule = Interlocked.Exchange(ref _schedule, null);
+        schedule?.Cancel();
+        schedule?.Dispose();
+    }
+
+    private async Task RunScheduleAsync(Guid? cause, CancellationToken token)
+    {
+        var settings = definition.GratuitousArp;
+        try
+        {
+            await BurstAsync(settings.Repeat, "became master", cause, token).ConfigureAwait(false);
+            if (settings.Delay > TimeSpan.Zero && settings.Repeat > 0)
+            {
+                await Task.Delay(settings.Delay, token).ConfigureAwait(false);
+                await BurstAsync(settings.Repeat, $"garp_master_delay {settings.Delay.TotalSeconds:0.###} s after becoming master", cause, token).ConfigureAwait(false);
+            }
+            if (settings.Refresh > TimeSpan.Zero && settings.RefreshRepeat > 0)
+            {
+                using var timer = new PeriodicTimer(settings.Refresh);
+                while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+                    await BurstAsync(settings.RefreshRepeat, null, cause, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <param name="reason">null for a periodic refresh: logged, not an event (it would be one every few seconds).</param>
+    private async Task BurstAsync(int count, string? reason, Guid? cause, CancellationToken token)
+    {
+        if (count <= 0)
+            return;
+        var sent = new List<string>();
+        foreach (var address in definition.OwnedAddresses)
+        {
+            try
+            {
+                await link.SendGratuitousArpsAsync(address, count, definition.GratuitousArp.Interval, token).ConfigureAwait(false);
+                sent.Add(address.Address.ToString());
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("{Instance}: gratuitous ARP for {Address} failed: {Error}", definition.Name, address, e.Message);
+            }
+        }
+        if (sent.Count == 0)
+            return;
+        if (reason is null)
+        {
+            logger.LogDebug("{Instance}: refreshed gratuitous ARPs for {Addresses}", definition.Name, sent);
+            return;
+        }
+        events.Post(new GratuitousArpSent
+        {
+            Instance = definition.Name, Addresses = sent, Interface = definition.Interface, Count = count, Reason = reason,
+            CorrelationId = cause ?? default, CausationId = cause,
+        });
+    }
+}

@@ -1,0 +1,19 @@
+namespace LvsEvents.Vrrp;
+
+/// <summary>The product's own VRRP settings (section <c>Vrrp</c>), beside what keepalived.conf says.</summary>
+public sealed class VrrpServiceOptions
+{
+    public const string Section = "Vrrp";
+
+    /// <summary>
+    /// The network namespace (a name under /run/netns) to speak VRRP in; overrides keepalived's
+    /// <c>net_namespace</c>. The service itself stays in its own namespace, so it still reaches the bus.
+    /// </summary>
+    public string? NetworkNamespace { get; set; }
+
+    /// <summary>Adverts from another master with lower or equal priority beyond which split brain is suspected.</summary>
+    public int SplitBrainIntervals { get; set; } = 3;
+
+    /// <summary>How often the advert counters go to the log and metrics.</summary>
+    public TimeSpan CountersInterval { get; set; } = TimeSpan.FromSeconds(10);
+}
