@@ -23,7 +23,8 @@ public readonly record struct CheckerDecision(TimeSpan NextProbeAt, bool? Transi
 public sealed class CheckerStateMachine(CheckerTiming timing, bool alpha)
 {
     private readonly List<Guid> _failedProbes = [];
-    private bool _hasRun;
+    // Until its first decision a checker confirms its initial state with retries, as keepalived's has_run does.
+    private bool _settled;
 
     public CheckerTiming Timing => timing;
 
@@ -44,10 +45,9 @@ public sealed class CheckerStateMachine(CheckerTiming timing, bool alpha)
     /// <summary>Applies a probe result completed at <paramref name="now"/>.</summary>
     public CheckerDecision OnProbe(TimeSpan now, bool success, Guid probeId)
     {
-        var wasFirst = !_hasRun;
-        _hasRun = true;
         if (success)
         {
+            _settled = true;
             _failedProbes.Clear();
             if (IsUp)
             {
@@ -58,7 +58,7 @@ public sealed class CheckerStateMachine(CheckerTiming timing, bool alpha)
             return new CheckerDecision(now + timing.DelayLoop, true, [probeId], false);
         }
 
-        if (!IsUp && !wasFirst)
+        if (!IsUp && _settled)
         {
             // Already down: nothing to confirm, check again next loop.
             return new CheckerDecision(now + timing.DelayLoop, null, [], false);
@@ -72,6 +72,7 @@ public sealed class CheckerStateMachine(CheckerTiming timing, bool alpha)
 
         var causes = _failedProbes.ToArray();
         _failedProbes.Clear();
+        _settled = true;
         if (!IsUp)
         {
             // alpha: started down and the first attempts confirmed it; no change to report.
