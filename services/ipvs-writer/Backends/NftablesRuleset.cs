@@ -99,7 +99,7 @@ public static class NftablesRuleset
         text.Append("add map ").Append(T).Append(' ').Append(MarksMap).Append(" { type mark : verdict; }\n");
         foreach (var hook in (string[])["prerouting", "output"])
         {
-            text.Append("add chain ").Append(T).Append(' ').Append(hook).Append(" { type nat hook ").Append(hook).Append(" priority dstnat; policy accept; }\n");
+            text.Append("add chain ").Append(T).Append(' ').Append(hook).Append(" { type nat hook ").Append(hook).Append(" priority -100; policy accept; }\n");
             text.Append("add rule ").Append(T).Append(' ').Append(hook).Append(" ip daddr . meta l4proto . th dport vmap @").Append(ServicesMap).Append('\n');
             text.Append("add rule ").Append(T).Append(' ').Append(hook).Append(" meta mark vmap @").Append(MarksMap).Append('\n');
         }
