@@ -55,13 +55,13 @@ public enum IpvsTunnelType : byte
     Gre = 2,
 }
 
+/// <summary>GUE/GRE encapsulation flags (IP_VS_TUNNEL_ENCAP_FLAG_*); no flag means no checksum (--tun-nocsum).</summary>
 [Flags]
 public enum IpvsTunnelFlags : ushort
 {
-    None = 0,
-    NoChecksum = 0x1,
-    Checksum = 0x2,
-    RemoteChecksum = 0x4,
+    NoChecksum = 0,
+    Checksum = 0x1,
+    RemoteChecksum = 0x2,
 }
 
 /// <summary>The role of a connection synchronisation daemon.</summary>
@@ -169,6 +169,9 @@ public sealed record IpvsService
         && string.IsNullOrEmpty(PersistenceEngine) == string.IsNullOrEmpty(other.PersistenceEngine)
         && (string.IsNullOrEmpty(PersistenceEngine) || PersistenceEngine == other.PersistenceEngine);
 
+    /// <summary>Key and settings as ipvsadm -Ln shows them: "TCP 10.0.0.1:80 wrr persistent 300 mask 255.255.255.0".</summary>
+    public string Describe() => $"{Key} {IpvsFormatter.ServiceOptions(this)}";
+
     public override string ToString() => Key.ToString();
 }
 
@@ -207,6 +210,21 @@ public sealed record IpvsDestination
         && Weight == other.Weight && UpperThreshold == other.UpperThreshold && LowerThreshold == other.LowerThreshold
         && (ForwardMethod != IpvsForwardMethod.Tunnel
             || (TunnelType == other.TunnelType && TunnelPort == other.TunnelPort && TunnelFlags == other.TunnelFlags));
+
+    /// <summary>"10.0.1.2:8080 Masq weight 3" plus thresholds and tunnel settings when set.</summary>
+    public string Describe()
+    {
+        var text = $"{this} {IpvsFormatter.ForwardName(ForwardMethod)} weight {Weight}";
+        if (UpperThreshold != 0 || LowerThreshold != 0)
+        {
+            text += $" thresholds {UpperThreshold}/{LowerThreshold}";
+        }
+        if (ForwardMethod == IpvsForwardMethod.Tunnel && TunnelType != IpvsTunnelType.IpIp)
+        {
+            text += $" {TunnelType.ToString().ToLowerInvariant()} port {TunnelPort} {TunnelFlags}";
+        }
+        return text;
+    }
 
     public override string ToString() => IpvsText.AddressPort(Address, Port);
 }
