@@ -35,7 +35,7 @@ public sealed class HealthEngine
         _options = options;
         _logger = logger;
         _origin = clock.GetTimestamp();
-        Scheduler = new ProbeScheduler(RunProbeAsync, Now, clock, options.Tick, options.MaxConcurrentProbes, logger);
+        Scheduler = new ProbeScheduler(RunProbeAsync, Now, options.Tick, options.MaxConcurrentProbes, logger);
         Services = Build(configuration, probeFactory ?? CreateProbe);
         Watchdog = new CheckerWatchdog(this, options);
     }

@@ -5,8 +5,8 @@ public sealed class HealthOptions
 {
     public const string Section = "Health";
 
-    /// <summary>How often the scheduler looks for due probes; also the finest lateness it can have.</summary>
-    public TimeSpan Tick { get; set; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>The longest the scheduler sleeps when nothing is due (its heartbeat for the watchdog).</summary>
+    public TimeSpan Tick { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Probes in flight at most; more wait for a slot (and show as lateness).</summary>
     public int MaxConcurrentProbes { get; set; } = 4096;

@@ -152,6 +152,9 @@ internal sealed class TestHttpServer(X509Certificate2? certificate = null) : Loo
     public volatile string Body = "ok\n";
     public volatile string? LastRequest;
 
+    /// <summary>Accept and never answer, as a wedged application does.</summary>
+    public volatile bool Hang;
+
     public static X509Certificate2 SelfSignedCertificate()
     {
         using var key = RSA.Create(2048);
@@ -168,6 +171,11 @@ internal sealed class TestHttpServer(X509Certificate2? certificate = null) : Loo
             var ssl = new SslStream(stream);
             await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, cancellationToken);
             stream = ssl;
+        }
+
+        if (Hang)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
 
         await using (stream)

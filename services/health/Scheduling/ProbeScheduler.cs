@@ -3,15 +3,15 @@ using Microsoft.Extensions.Logging;
 namespace LvsEvents.Health.Scheduling;
 
 /// <summary>
-/// Runs every checker's probes at their due times without a thread per check: one loop wakes every tick, takes what is
-/// due from a priority queue and hands each probe to the thread pool; probes are asynchronous sockets, so tens of
+/// Runs every checker's probes at their due times without a thread per check: one loop sleeps until the earliest due
+/// time (woken early when an earlier one is scheduled, and at least every <c>tick</c> for the watchdog's heartbeat),
+/// takes what is due from a priority queue and hands each probe to the thread pool; probes are asynchronous sockets, so tens of
 /// thousands a second need a handful of threads. At most <c>maxConcurrentProbes</c> are in flight (a flood of hanging
 /// servers must not exhaust file descriptors); a probe waiting for a slot starts late, which the statistics show.
 /// </summary>
 public sealed class ProbeScheduler(
     Func<CheckRunner, CancellationToken, ValueTask<TimeSpan>> runProbe,
     Func<TimeSpan> now,
-    TimeProvider clock,
     TimeSpan tick,
     int maxConcurrentProbes,
     ILogger logger)
@@ -19,6 +19,8 @@ public sealed class ProbeScheduler(
     private readonly PriorityQueue<CheckRunner, TimeSpan> _due = new();
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _slots = new(maxConcurrentProbes, maxConcurrentProbes);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private TimeSpan _sleepingUntil = TimeSpan.MaxValue;
     private CancellationToken _stopping;
     private long _heartbeatTicks;
     private int _inFlight;
@@ -45,9 +47,27 @@ public sealed class ProbeScheduler(
     {
         runner.Scheduler = this;
         runner.DueAt = dueAt;
+        bool wake;
         lock (_gate)
         {
             _due.Enqueue(runner, dueAt);
+            wake = dueAt < _sleepingUntil;
+            if (wake)
+            {
+                _sleepingUntil = dueAt;
+            }
+        }
+
+        if (wake && _wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another scheduling woke it first.
+            }
         }
     }
 
@@ -55,14 +75,14 @@ public sealed class ProbeScheduler(
     {
         _stopping = cancellationToken;
         var ready = new List<CheckRunner>();
-        using var timer = new PeriodicTimer(tick, clock);
         try
         {
-            do
+            while (true)
             {
                 var current = now();
                 Volatile.Write(ref _heartbeatTicks, current.Ticks);
                 ready.Clear();
+                TimeSpan sleep;
                 lock (_gate)
                 {
                     while (_due.TryPeek(out var runner, out var dueAt) && dueAt <= current)
@@ -70,6 +90,10 @@ public sealed class ProbeScheduler(
                         _due.Dequeue();
                         ready.Add(runner);
                     }
+
+                    var next = _due.TryPeek(out _, out var nextDue) ? nextDue : TimeSpan.MaxValue;
+                    sleep = ready.Count > 0 ? TimeSpan.Zero : next == TimeSpan.MaxValue ? tick : Min(next - current, tick);
+                    _sleepingUntil = ready.Count > 0 ? current : current + sleep;
                 }
 
                 foreach (var runner in ready)
@@ -83,13 +107,19 @@ public sealed class ProbeScheduler(
                     Interlocked.Increment(ref _inFlight);
                     ThreadPool.UnsafeQueueUserWorkItem(runner, preferLocal: false);
                 }
+
+                if (sleep > TimeSpan.Zero)
+                {
+                    await _wake.WaitAsync(sleep, cancellationToken).ConfigureAwait(false);
+                }
             }
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     internal async Task RunOneAsync(CheckRunner runner)
     {
