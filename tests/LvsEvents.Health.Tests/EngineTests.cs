@@ -58,8 +58,9 @@ public class EngineTests(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"death -> health-changed: {measured.TotalMilliseconds:F0} ms; bound connect_timeout x (retry+1) + delay_before_retry x retry + delay_loop = {bound.TotalMilliseconds:F0} ms"));
 
-        // The event's own trip (fsync into the spool, read back) and timer granularity come on top of keepalived's bound.
-        Assert.True(measured <= bound + TimeSpan.FromMilliseconds(50), $"{measured} > {bound} + 50 ms");
+        // The event's own trip (fsync into the spool, read back) and timer and thread-pool delays come on top of
+        // keepalived's bound; a few ms on a quiet machine, tens on a 2-core one shared with builds. Allow 10 %.
+        Assert.True(measured <= bound * 1.1, $"{measured} > {bound} + 10 %");
         Assert.Equal(HealthState.Up, down.From);
         Assert.Equal(3, down.CausingProbes.Count);
         var failed = harness.Events.OfType<ProbeCompleted>().Where(p => down.CausingProbes.Contains(p.EventId)).ToList();
