@@ -4,7 +4,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Tmds.Linux;
 
-namespace LvsEvents.Vrrp.Transport.Tests;
+namespace LvsEvents.TestInfrastructure.Network;
 
 /// <summary>
 /// A throwaway LAN made of network namespaces: <c>lvt-XXXXXX-lan</c> holds a bridge, every node gets its own

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace LvsEvents.Vrrp.Transport.Tests;
+namespace LvsEvents.TestInfrastructure.Network;
 
 /// <summary>Waiting with a deadline instead of sleeping: returns as soon as the condition holds.</summary>
 public static class Poll
