@@ -169,6 +169,15 @@ public sealed record IpvsService
         && string.IsNullOrEmpty(PersistenceEngine) == string.IsNullOrEmpty(other.PersistenceEngine)
         && (string.IsNullOrEmpty(PersistenceEngine) || PersistenceEngine == other.PersistenceEngine);
 
+    // Family compares by value whether it was given or follows from the address.
+    public bool Equals(IpvsService? other) =>
+        other is not null && Family == other.Family && Protocol == other.Protocol && Equals(Address, other.Address)
+        && Port == other.Port && FirewallMark == other.FirewallMark && Scheduler == other.Scheduler && Flags == other.Flags
+        && PersistenceTimeout == other.PersistenceTimeout && Netmask == other.Netmask
+        && PersistenceEngine == other.PersistenceEngine && Equals(Statistics, other.Statistics);
+
+    public override int GetHashCode() => HashCode.Combine(Key, Scheduler, Flags, PersistenceTimeout, Netmask, PersistenceEngine);
+
     /// <summary>Key and settings as ipvsadm -Ln shows them: "TCP 10.0.0.1:80 wrr persistent 300 mask 255.255.255.0".</summary>
     public string Describe() => $"{Key} {IpvsFormatter.ServiceOptions(this)}";
 
