@@ -46,6 +46,13 @@ public sealed class HealthEngine
 
     public CheckerWatchdog Watchdog { get; }
 
+    public long ProbesSucceeded => Interlocked.Read(ref _succeeded);
+
+    public long ProbesFailed => Interlocked.Read(ref _failed);
+
+    private long _succeeded;
+    private long _failed;
+
     public IEnumerable<CheckRunner> Checkers => Services.SelectMany(s => s.RealServers).SelectMany(r => r.Checkers);
 
     /// <summary>The engine's monotonic clock: time since it was built.</summary>
@@ -142,6 +149,7 @@ public sealed class HealthEngine
         var at = _clock.GetUtcNow();
         var probeId = Guid.CreateVersion7(at);
         runner.CountProbe();
+        Interlocked.Increment(ref outcome.Success ? ref _succeeded : ref _failed);
         runner.LastActivity = now;
         runner.StallReported = false;
         var decision = runner.Machine.OnProbe(now, outcome.Success, probeId);

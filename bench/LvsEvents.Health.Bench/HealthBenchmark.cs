@@ -1,0 +1,288 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using LvsEvents.Eventing;
+using LvsEvents.Eventing.Spool;
+using LvsEvents.Health.Reporting;
+using LvsEvents.Keepalived;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LvsEvents.Health.Bench;
+
+/// <summary>
+/// 10,000 real servers checked at delay_loop 1 by our engine (every result an event through the real emitter into a
+/// real fsync'd spool, drained and acknowledged as the publisher would), then by HAProxy at inter 1s, each for the
+/// same time, against the same servers in a separate process. CPU is each checker process's own (utime + stime).
+/// </summary>
+internal static class HealthBenchmark
+{
+    public static async Task<int> RunAsync(int servers, int seconds, int warmup, bool skipHaproxy)
+    {
+        var directory = Directory.CreateTempSubdirectory("lvs-health-bench-").FullName;
+        using var serverProcess = StartServers(servers);
+        try
+        {
+            var ready = await serverProcess.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            if (ready != "ready")
+            {
+                throw new InvalidOperationException($"servers did not start: {ready} {await serverProcess.StandardError.ReadToEndAsync()}");
+            }
+
+            var ours = await RunOursAsync(servers, seconds, warmup, directory, serverProcess);
+            var haproxy = skipHaproxy ? null : await RunHaproxyAsync(servers, seconds, warmup, directory, serverProcess);
+            Print(servers, seconds, ours, haproxy);
+            return ours.MissedIntervals == 0 ? 0 : 1;
+        }
+        finally
+        {
+            serverProcess.StandardInput.Close();
+            if (!serverProcess.WaitForExit(10_000))
+            {
+                serverProcess.Kill(entireProcessTree: true);
+            }
+
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static Process StartServers(int servers)
+    {
+        var start = new ProcessStartInfo("dotnet", [typeof(HealthBenchmark).Assembly.Location, "serve", "--servers", servers.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start the servers");
+    }
+
+    private static async Task<long> AcceptedAsync(Process servers)
+    {
+        await servers.StandardInput.WriteLineAsync("count");
+        await servers.StandardInput.FlushAsync();
+        return long.Parse(await servers.StandardOutput.ReadLineAsync() ?? "0", CultureInfo.InvariantCulture);
+    }
+
+    internal static string Configuration(int servers)
+    {
+        var text = new StringBuilder();
+        const int perService = 100;
+        for (var service = 0; service * perService < servers; service++)
+        {
+            text.Append(CultureInfo.InvariantCulture, $$"""
+                virtual_server 10.80.{{service / 250}}.{{(service % 250) + 1}} 80 {
+                    delay_loop 1
+                    lb_algo rr
+                    lb_kind NAT
+                    protocol TCP
+
+                """);
+            for (var i = service * perService; i < Math.Min(servers, (service + 1) * perService); i++)
+            {
+                var at = BenchServers.Endpoint(i, servers);
+                var checker = at.Port == BenchServers.TcpPort
+                    ? "TCP_CHECK {\n connect_timeout 2\n }"
+                    : "HTTP_GET {\n url {\n path /health\n status_code 200\n }\n connect_timeout 2\n }";
+                text.Append(CultureInfo.InvariantCulture, $"    real_server {at.Address} {at.Port} {{\n        weight 1\n        {checker}\n    }}\n");
+            }
+
+            text.Append("}\n");
+        }
+
+        return text.ToString();
+    }
+
+    private static async Task<Measurement> RunOursAsync(int servers, int seconds, int warmup, string directory, Process serverProcess)
+    {
+        var parsed = ConfigurationParser.ParseText(Configuration(servers));
+        if (parsed.Errors.Any())
+        {
+            throw new InvalidOperationException(string.Join("\n", parsed.Errors));
+        }
+
+        await using var spool = DurableEventSpool.Open(Path.Combine(directory, "spool"), NullLogger.Instance);
+        var emitter = new EventEmitter(spool, new ServiceIdentity("bench-director", "health"), TimeProvider.System);
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        var outbox = new EventOutbox(emitter, loggers.CreateLogger<EventOutbox>());
+        var engine = new HealthEngine(parsed.Configuration, outbox, TimeProvider.System, new HealthOptions(), loggers.CreateLogger<HealthEngine>());
+        using var stop = new CancellationTokenSource();
+        var running = Task.WhenAll(outbox.RunAsync(stop.Token), engine.RunAsync(stop.Token), DrainAsync(spool, stop.Token));
+
+        await Task.Delay(TimeSpan.FromSeconds(warmup));
+        engine.Scheduler.Statistics.Reset();
+        var self = Process.GetCurrentProcess();
+        self.Refresh();
+        var cpu0 = self.TotalProcessorTime;
+        var accepted0 = await AcceptedAsync(serverProcess);
+        var probes0 = engine.Checkers.ToDictionary(c => c, c => c.ProbeCount);
+        var succeeded0 = engine.ProbesSucceeded;
+        var failed0 = engine.ProbesFailed;
+        var emitted0 = outbox.Emitted;
+        var clock = Stopwatch.StartNew();
+        long peakRss = 0;
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            await Task.Delay(1000);
+            self.Refresh();
+            peakRss = Math.Max(peakRss, self.WorkingSet64);
+        }
+
+        self.Refresh();
+        var cpu = self.TotalProcessorTime - cpu0;
+        var elapsed = clock.Elapsed;
+        var accepted = await AcceptedAsync(serverProcess) - accepted0;
+        var statistics = engine.Scheduler.Statistics;
+        var perChecker = engine.Checkers.Select(c => c.ProbeCount - probes0[c]).ToList();
+        var result = new Measurement(
+            "lvs-health engine",
+            elapsed,
+            cpu,
+            peakRss,
+            accepted,
+            statistics.Started,
+            engine.ProbesSucceeded - succeeded0,
+            engine.ProbesFailed - failed0,
+            outbox.Emitted - emitted0,
+            statistics.MissedIntervals,
+            statistics.LatenessPercentile(0.50),
+            statistics.LatenessPercentile(0.99),
+            statistics.MaxLateness,
+            perChecker.Min(),
+            // delay_loop 1 after each result: a checker with a result a second (less its probe time) never missed a loop.
+            perChecker.Count(n => n < (int)(elapsed.TotalSeconds * 0.95)),
+            outbox.Posted - outbox.Emitted);
+        await stop.CancelAsync();
+        await running;
+        return result;
+    }
+
+    /// <summary>Reads and acknowledges the spool as the publisher does (without a broker), so the disk does not fill.</summary>
+    private static async Task DrainAsync(DurableEventSpool spool, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var records = await spool.ReadAsync(10_000, cancellationToken);
+                spool.Acknowledge(records[^1].Sequence);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static async Task<Measurement?> RunHaproxyAsync(int servers, int seconds, int warmup, string directory, Process serverProcess)
+    {
+        var config = Path.Combine(directory, "haproxy.cfg");
+        var text = new StringBuilder("""
+            global
+                maxconn 5000
+                log stdout format raw local0 emerg
+            defaults
+                timeout connect 2s
+                timeout client 5s
+                timeout server 5s
+                timeout check 2s
+            frontend unused
+                mode tcp
+                bind 127.81.0.1:18090
+                default_backend tcp_servers
+            backend tcp_servers
+                mode tcp
+
+            """);
+        for (var i = 0; i < servers / 2; i++)
+        {
+            var at = BenchServers.Endpoint(i, servers);
+            text.Append(CultureInfo.InvariantCulture, $"    server t{i} {at.Address}:{at.Port} check inter 1s\n");
+        }
+
+        text.Append("backend http_servers\n    mode http\n    option httpchk GET /health\n");
+        for (var i = servers / 2; i < servers; i++)
+        {
+            var at = BenchServers.Endpoint(i, servers);
+            text.Append(CultureInfo.InvariantCulture, $"    server h{i} {at.Address}:{at.Port} check inter 1s\n");
+        }
+
+        await File.WriteAllTextAsync(config, text.ToString());
+        using var haproxy = Process.Start(new ProcessStartInfo("haproxy", ["-db", "-f", config]) { RedirectStandardOutput = true, RedirectStandardError = true })
+            ?? throw new InvalidOperationException("could not start haproxy");
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(warmup));
+            if (haproxy.HasExited)
+            {
+                throw new InvalidOperationException($"haproxy exited: {await haproxy.StandardError.ReadToEndAsync()}");
+            }
+
+            var cpu0 = ProcessCpu(haproxy.Id);
+            var accepted0 = await AcceptedAsync(serverProcess);
+            var clock = Stopwatch.StartNew();
+            long peakRss = 0;
+            while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+            {
+                await Task.Delay(1000);
+                haproxy.Refresh();
+                peakRss = Math.Max(peakRss, haproxy.WorkingSet64);
+            }
+
+            var cpu = ProcessCpu(haproxy.Id) - cpu0;
+            var accepted = await AcceptedAsync(serverProcess) - accepted0;
+            return new Measurement("haproxy " + HaproxyVersion(), clock.Elapsed, cpu, peakRss, accepted, accepted, 0, 0, 0, 0, default, default, default, 0, 0, 0);
+        }
+        finally
+        {
+            haproxy.Kill(entireProcessTree: true);
+            await haproxy.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>utime + stime of a process, from /proc (all its threads).</summary>
+    private static TimeSpan ProcessCpu(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
+    private static string HaproxyVersion()
+    {
+        using var p = Process.Start(new ProcessStartInfo("haproxy", ["-v"]) { RedirectStandardOutput = true })!;
+        var line = p.StandardOutput.ReadLine() ?? "";
+        p.WaitForExit();
+        return line.Split(' ').Skip(2).FirstOrDefault() ?? "?";
+    }
+
+    private static void Print(int servers, int seconds, Measurement ours, Measurement? haproxy)
+    {
+        var i = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(i, $"{servers} real servers ({servers / 2} TCP_CHECK, {servers / 2} HTTP_GET), delay_loop 1 / inter 1s, {seconds} s measured each after warm-up"));
+        Console.WriteLine();
+        Console.WriteLine("| | lvs-health engine | " + (haproxy?.Name ?? "haproxy (skipped)") + " |");
+        Console.WriteLine("|---|---|---|");
+        Row("checks/s (server-side accepts)", m => (m.Accepted / m.Elapsed.TotalSeconds).ToString("F0", i));
+        Row("CPU (cores, user+sys)", m => (m.Cpu.TotalSeconds / m.Elapsed.TotalSeconds).ToString("F3", i));
+        Row("peak RSS (MiB)", m => (m.PeakRss / 1048576.0).ToString("F0", i));
+        Console.WriteLine(string.Create(i, $"| probes started / succeeded / failed | {ours.Started} / {ours.Succeeded} / {ours.Failed} | |"));
+        Console.WriteLine(string.Create(i, $"| probe events spooled (fsync'd) | {ours.Emitted} (backlog at end {ours.Backlog}) | |"));
+        Console.WriteLine(string.Create(i, $"| missed intervals (started ≥ 1 delay_loop late) | {ours.MissedIntervals} | |"));
+        Console.WriteLine(string.Create(i, $"| scheduling lateness p50 / p99 / max (ms) | {ours.P50.TotalMilliseconds:F0} / {ours.P99.TotalMilliseconds:F0} / {ours.Max.TotalMilliseconds:F1} | |"));
+        Console.WriteLine(string.Create(i, $"| fewest results of one checker / checkers under 95 % of {seconds} | {ours.FewestPerChecker} / {ours.CheckersShort} | |"));
+        if (haproxy is not null)
+        {
+            var ratio = ours.Cpu.TotalSeconds / ours.Elapsed.TotalSeconds / (haproxy.Cpu.TotalSeconds / haproxy.Elapsed.TotalSeconds);
+            Console.WriteLine();
+            Console.WriteLine(string.Create(i, $"CPU ratio ours / haproxy: {ratio:F2}"));
+        }
+
+        void Row(string name, Func<Measurement, string> value) =>
+            Console.WriteLine($"| {name} | {value(ours)} | {(haproxy is null ? "" : value(haproxy))} |");
+    }
+
+    private sealed record Measurement(
+        string Name, TimeSpan Elapsed, TimeSpan Cpu, long PeakRss, long Accepted, long Started, long Succeeded, long Failed, long Emitted,
+        long MissedIntervals, TimeSpan P50, TimeSpan P99, TimeSpan Max, int FewestPerChecker, int CheckersShort, long Backlog);
+}
