@@ -11,6 +11,7 @@ public static class Program
         new ConfigCommand(),
         new EventsCommand(),
         new ReloadCommand(),
+        new IpvsCommand(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);

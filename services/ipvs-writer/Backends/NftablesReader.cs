@@ -90,7 +90,7 @@ public static class NftablesReader
         foreach (var service in services)
         {
             var chainRules = rules.GetValueOrDefault(NftablesRuleset.ChainName(service.Key)) ?? [];
-            statistics[service.Key] = new TrafficStatistics(chainRules.Sum(CounterPackets), 0, 0, 0, 0);
+            statistics[service.Key] = new TrafficStatistics(chainRules.Sum(CounterPackets));
         }
 
         return table with { Problems = problems.ToImmutable(), ServiceStatistics = statistics.ToImmutable() };

@@ -184,10 +184,15 @@ public sealed class Reconciler : IDisposable
 
     public void Dispose() => _gate.Dispose();
 
-    private bool ConnectionsGone(KernelTable table, RealServerRef server) =>
-        table.DestinationStatistics
-            .Where(s => s.Key.Item2 == new DestinationKey(server.Address, server.Port) && s.Key.Item1.ToRef() == server.VirtualService)
-            .All(s => s.Value.ActiveConnections + s.Value.InactiveConnections == 0);
+    /// <summary>True only when the backend counted the destination's connections and found none (unknown means wait for the timeout).</summary>
+    private static bool ConnectionsGone(KernelTable table, RealServerRef server)
+    {
+        var counted = table.DestinationStatistics
+            .Where(s => s.Key.Item2 == new DestinationKey(server.Address, server.Port) && Refs.Normalize(s.Key.Item1.ToRef()) == server.VirtualService)
+            .Select(s => s.Value)
+            .ToList();
+        return counted.Count > 0 && counted.All(s => s.ActiveConnections is 0 && s.InactiveConnections is 0);
+    }
 
     private async Task<IReadOnlyList<TableOperation>> ApplyDesiredAsync(LvsEvent? cause, CancellationToken cancellationToken, Guid? causeId = null)
     {

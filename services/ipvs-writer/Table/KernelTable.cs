@@ -159,8 +159,18 @@ public sealed record KernelService(
     }
 }
 
-/// <summary>Counters a backend may read with the table (IPVS has them all; nftables only new connections per service).</summary>
-public sealed record TrafficStatistics(long Connections, long InPackets, long OutPackets, long InBytes, long OutBytes, int ActiveConnections = 0, int InactiveConnections = 0);
+/// <summary>
+/// Counters a backend may read with the table; null where it cannot (IPVS has them all; nftables counts only new
+/// connections per service, since its nat chains see the first packet of a connection only).
+/// </summary>
+public sealed record TrafficStatistics(
+    long? Connections,
+    long? InPackets = null,
+    long? OutPackets = null,
+    long? InBytes = null,
+    long? OutBytes = null,
+    long? ActiveConnections = null,
+    long? InactiveConnections = null);
 
 /// <summary>The whole load-balancing table: desired (computed) or actual (read from the kernel).</summary>
 public sealed record KernelTable(ImmutableSortedDictionary<ServiceKey, KernelService> Services)
