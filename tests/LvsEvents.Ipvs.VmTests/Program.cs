@@ -9,6 +9,10 @@ using LvsEvents.Ipvs.VmTests;
 //   LvsEvents.Ipvs.VmTests bench [S] [D]   full sync of S services x D destinations: ours vs ipvsadm-restore
 // Exit code 0 only if every check passed.
 var started = Stopwatch.StartNew();
+if (args.Length > 0 && args[0] == "bench-apply")
+{
+    return Bench.ApplyOnce(int.Parse(args[1]), int.Parse(args[2]));
+}
 if (args.Length > 0 && args[0] == "bench")
 {
     return Bench.Run(args.Length > 1 ? int.Parse(args[1]) : 100, args.Length > 2 ? int.Parse(args[2]) : 100);
