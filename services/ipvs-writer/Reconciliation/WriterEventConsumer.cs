@@ -28,7 +28,7 @@ public sealed class WriterEventConsumer(Reconciler reconciler, ServiceIdentity i
                 var operations = await reconciler.HandleAsync(e, context.CancellationToken).ConfigureAwait(false);
                 if (operations.Count > 0)
                 {
-                    logger.LogInformation("{EventType} {EventId}: {Operations}", e.EventType, e.EventId, string.Join("; ", operations.Select(o => o.Describe())));
+                    logger.LogInformation("{EventType} {EventId}: {Operations}", e.EventType, e.EventId, string.Join("; ", operations.Select(o => o.Change())));
                 }
             }
             catch (Backends.KernelTableException ex)

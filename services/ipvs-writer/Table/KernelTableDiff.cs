@@ -26,6 +26,9 @@ public sealed record TableOperation(
         ? DestinationAfter is null ? null : (ServiceAfter ?? ServiceBefore)!.SaveLine(DestinationAfter)
         : ServiceAfter?.SaveLine();
 
+    /// <summary>What was done, for logs: <c>EditDestination -a ... -w 1 → -a ... -w 3</c>.</summary>
+    public string Change() => Before is null ? $"{Kind} {After}" : After is null ? $"{Kind} {Before}" : $"{Kind} {Before} → {After}";
+
     /// <summary>One line for logs and drift reports, e.g. <c>edit: -a -t ... -w 1 → -a -t ... -w 3</c>.</summary>
     public string Describe() => Kind switch
     {
