@@ -57,13 +57,13 @@ build() {
     kernel="$(find_kernel)"
     version="${kernel#/boot/vmlinuz-}"
     moddir="/lib/modules/$version"
-    for tool in qemu-system-x86_64 python3 cpio; do
-        command -v "$tool" >/dev/null || die "$tool is missing (apt-get install qemu-system-x86 python3 cpio)"
+    for tool in qemu-system-x86_64 python3; do
+        command -v "$tool" >/dev/null || die "$tool is missing (apt-get install qemu-system-x86 python3)"
     done
-    [[ -x /bin/busybox ]] && file -L /bin/busybox | grep -q 'statically linked' \
+    [[ -x /bin/busybox ]] && python3 "$here/mkinitramfs.py" is-static /bin/busybox \
         || die "a static /bin/busybox is needed (apt-get install busybox-static)"
     command -v ipvsadm >/dev/null || die "ipvsadm is missing (apt-get install ipvsadm)"
-    key="$( { echo "$version"; stat -c '%s %Y' "$kernel"; cat "$here/init.sh" "$here/stage2.sh" "$here/extract-vmlinux.py" "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)"
+    key="$( { echo "$version"; stat -c '%s %Y' "$kernel"; cat "$here/init.sh" "$here/stage2.sh" "$here/extract-vmlinux.py" "$here/mkinitramfs.py" "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)"
     dir="$cache_root/$version-$key"
     if [[ -e "$dir/ready" ]]; then echo "$dir"; return; fi
     mkdir -p "$cache_root"
@@ -89,7 +89,7 @@ build() {
         basename "${m%.*}" | sed 's/\.ko$//;s/$/.ko/' >>"$tmp/root/modules.order"
     done
     # Uncompressed: unpacking costs nothing, decompressing under TCG does.
-    (cd "$tmp/root" && find . -print0 | cpio --null -o -H newc --quiet) >"$tmp/initramfs.cpio"
+    python3 "$here/mkinitramfs.py" archive "$tmp/root" "$tmp/initramfs.cpio"
     cp "$here/stage2.sh" "$tmp/stage2.sh"
     echo "$kernel" >"$tmp/kernel"
     rm -rf "$tmp/root"
