@@ -6,7 +6,7 @@ namespace LvsEvents.Health.Bench;
 /// <summary>
 /// The real servers of the benchmark, in a process of their own (so that their CPU is not counted as the checker's):
 /// one listener per real server on its own 127.0.0.0/8 address. TCP servers accept and close; HTTP servers read the
-/// request and answer 200 with a short body. Prints "ready", then the number of accepted connections for every line
+/// request and answer 200 with a short body. Prints "ready", then the number of accepted connections (all, HTTP) for every line
 /// read on stdin, and exits when stdin closes.
 /// </summary>
 internal static class BenchServers
@@ -15,6 +15,7 @@ internal static class BenchServers
     public const int HttpPort = 18081;
     private static readonly byte[] Response = "HTTP/1.0 200 OK\r\nContent-Length: 3\r\nContent-Type: text/plain\r\n\r\nok\n"u8.ToArray();
     private static long _accepted;
+    private static long _acceptedHttp;
 
     /// <summary>Real server <paramref name="index"/>: 127.80.x.y, TCP for the first half, HTTP for the second.</summary>
     public static IPEndPoint Endpoint(int index, int count) =>
@@ -38,7 +39,7 @@ internal static class BenchServers
         Console.WriteLine("ready");
         while (await Console.In.ReadLineAsync() is not null)
         {
-            Console.WriteLine(Interlocked.Read(ref _accepted));
+            Console.WriteLine($"{Interlocked.Read(ref _accepted)} {Interlocked.Read(ref _acceptedHttp)}");
         }
 
         listeners.ForEach(l => l.Dispose());
@@ -61,7 +62,11 @@ internal static class BenchServers
             }
 
             Interlocked.Increment(ref _accepted);
-            if (!http)
+            if (http)
+            {
+                Interlocked.Increment(ref _acceptedHttp);
+            }
+            else
             {
                 connection.Dispose();
                 continue;

@@ -61,7 +61,8 @@ internal static class HealthBenchmark
     {
         await servers.StandardInput.WriteLineAsync("count");
         await servers.StandardInput.FlushAsync();
-        return long.Parse(await servers.StandardOutput.ReadLineAsync() ?? "0", CultureInfo.InvariantCulture);
+        var counts = (await servers.StandardOutput.ReadLineAsync() ?? "0 0").Split(' ');
+        return long.Parse(counts[0], CultureInfo.InvariantCulture);
     }
 
     internal static string Configuration(int servers)

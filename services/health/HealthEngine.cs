@@ -60,6 +60,14 @@ public sealed class HealthEngine
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        // The spool's writer blocks a pool thread in fsync, and on 2 cores the pool starts with 2 workers: without
+        // spare workers every fsync stalls the probe completions behind it (hundreds of ms of scheduling lateness).
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        if (workers < _options.MinThreadPoolThreads)
+        {
+            ThreadPool.SetMinThreads(_options.MinThreadPoolThreads, io);
+        }
+
         var start = Now();
         foreach (var service in Services)
         {

@@ -11,6 +11,9 @@ public sealed class HealthOptions
     /// <summary>Probes in flight at most; more wait for a slot (and show as lateness).</summary>
     public int MaxConcurrentProbes { get; set; } = 4096;
 
+    /// <summary>Thread-pool workers kept ready (the spool's fsync blocks one; probe completions need the others).</summary>
+    public int MinThreadPoolThreads { get; set; } = 8;
+
     /// <summary>How often the full health view is re-sent (one snapshot event per virtual service).</summary>
     public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(60);
 

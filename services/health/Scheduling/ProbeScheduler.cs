@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace LvsEvents.Health.Scheduling;
 
 /// <summary>
-/// Runs every checker's probes at their due times without a thread per check: one loop sleeps until the earliest due
+/// Runs every checker's probes at their due times without a thread per check: one loop (on its own thread) sleeps until the earliest due
 /// time (woken early when an earlier one is scheduled, and at least every <c>tick</c> for the watchdog's heartbeat),
 /// takes what is due from a priority queue and hands each probe to the thread pool; probes are asynchronous sockets, so tens of
 /// thousands a second need a handful of threads. At most <c>maxConcurrentProbes</c> are in flight (a flood of hanging
@@ -71,51 +71,68 @@ public sealed class ProbeScheduler(
         }
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the loop on a thread of its own until cancelled: a busy thread pool (thousands of probe completions a
+    /// second) must not delay the dispatch of the next due probes.
+    /// </summary>
+    public Task RunAsync(CancellationToken cancellationToken)
     {
         _stopping = cancellationToken;
-        var ready = new List<CheckRunner>();
-        try
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
-            while (true)
+            try
             {
-                var current = now();
-                Volatile.Write(ref _heartbeatTicks, current.Ticks);
-                ready.Clear();
-                TimeSpan sleep;
-                lock (_gate)
-                {
-                    while (_due.TryPeek(out var runner, out var dueAt) && dueAt <= current)
-                    {
-                        _due.Dequeue();
-                        ready.Add(runner);
-                    }
-
-                    var next = _due.TryPeek(out _, out var nextDue) ? nextDue : TimeSpan.MaxValue;
-                    sleep = ready.Count > 0 ? TimeSpan.Zero : next == TimeSpan.MaxValue ? tick : Min(next - current, tick);
-                    _sleepingUntil = ready.Count > 0 ? current : current + sleep;
-                }
-
-                foreach (var runner in ready)
-                {
-                    if (!_slots.Wait(0))
-                    {
-                        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    Statistics.RecordStart(now() - runner.DueAt, runner.Machine.Timing.DelayLoop);
-                    Interlocked.Increment(ref _inFlight);
-                    ThreadPool.UnsafeQueueUserWorkItem(runner, preferLocal: false);
-                }
-
-                if (sleep > TimeSpan.Zero)
-                {
-                    await _wake.WaitAsync(sleep, cancellationToken).ConfigureAwait(false);
-                }
+                Loop(cancellationToken);
+                done.TrySetResult();
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+            }
+        })
+        { IsBackground = true, Name = "health-scheduler" };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Loop(CancellationToken cancellationToken)
+    {
+        var ready = new List<CheckRunner>();
+        while (!cancellationToken.IsCancellationRequested)
         {
+            var current = now();
+            Volatile.Write(ref _heartbeatTicks, current.Ticks);
+            ready.Clear();
+            TimeSpan sleep;
+            lock (_gate)
+            {
+                while (_due.TryPeek(out var runner, out var dueAt) && dueAt <= current)
+                {
+                    _due.Dequeue();
+                    ready.Add(runner);
+                }
+
+                var next = _due.TryPeek(out _, out var nextDue) ? nextDue : TimeSpan.MaxValue;
+                sleep = ready.Count > 0 ? TimeSpan.Zero : next == TimeSpan.MaxValue ? tick : Min(next - current, tick);
+                _sleepingUntil = ready.Count > 0 ? current : current + sleep;
+            }
+
+            foreach (var runner in ready)
+            {
+                _slots.Wait(cancellationToken);
+                Interlocked.Increment(ref _inFlight);
+                ThreadPool.UnsafeQueueUserWorkItem(runner, preferLocal: false);
+            }
+
+            if (sleep > TimeSpan.Zero)
+            {
+                _wake.Wait(sleep, cancellationToken);
+            }
         }
     }
 
@@ -123,6 +140,8 @@ public sealed class ProbeScheduler(
 
     internal async Task RunOneAsync(CheckRunner runner)
     {
+        // Lateness as the probe really starts: queueing for a slot and for a pool thread included.
+        Statistics.RecordStart(now() - runner.DueAt, runner.Machine.Timing.DelayLoop);
         TimeSpan next;
         try
         {
