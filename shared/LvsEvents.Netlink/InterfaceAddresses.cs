@@ -54,6 +54,52 @@ public sealed class InterfaceAddresses(NetlinkSocket socket) : IDisposable
         }
     }
 
+    /// <summary><see cref="AddAsync"/> on the calling thread (see <see cref="NetlinkSocket.Request"/>).</summary>
+    public bool Add(VirtualAddress address)
+    {
+        address.Validate();
+        var operation = $"adding {address} to {address.Interface}";
+        var index = IndexOf(address.Interface, operation);
+        try
+        {
+            socket.Request(seq => Encode(RtmNewAddr, NlmFRequest | NlmFAck | NlmFCreate | NlmFExcl, seq, address, index), operation);
+            return true;
+        }
+        catch (NetlinkException e) when (e.Errno == Tmds.Linux.LibC.EEXIST)
+        {
+            return false;
+        }
+    }
+
+    /// <summary><see cref="RemoveAsync"/> on the calling thread (see <see cref="NetlinkSocket.Request"/>).</summary>
+    public bool Remove(VirtualAddress address)
+    {
+        address.Validate();
+        var operation = $"removing {address} from {address.Interface}";
+        var index = IndexOf(address.Interface, operation);
+        try
+        {
+            socket.Request(seq => Encode(RtmDelAddr, NlmFRequest | NlmFAck, seq, address with { Label = null, Broadcast = null }, index), operation);
+            return true;
+        }
+        catch (NetlinkException e) when (e.Errno == Tmds.Linux.LibC.EADDRNOTAVAIL)
+        {
+            return false;
+        }
+    }
+
+    private int IndexOf(string name, string operation)
+    {
+        foreach (var (type, payload) in socket.Request(seq => EncodeGetLink(NlmFRequest | NlmFAck, seq, name), operation))
+        {
+            if (type == RtmNewLink)
+            {
+                return LinkIndex(payload);
+            }
+        }
+        throw new IOException($"{operation}: the kernel acknowledged the lookup of {name} without describing it");
+    }
+
     /// <summary>The IPv4 and IPv6 addresses on <paramref name="interfaceName"/> (RTM_GETADDR dump).</summary>
     public async Task<IReadOnlyList<VirtualAddress>> ListAsync(string interfaceName, CancellationToken cancellationToken = default)
     {

@@ -79,6 +79,27 @@ public sealed class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="RequestAsync"/> on the calling thread: for a protocol loop on its own thread, where a hop
+    /// through the thread pool would put a busy machine's queueing delay into a failover.
+    /// </summary>
+    public IReadOnlyList<(ushort Type, byte[] Payload)> Request(Func<uint, byte[]> build, string operation)
+    {
+        _lock.Wait();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var sequence = ++_sequence;
+            var request = build(sequence);
+            var dump = (BinaryPrimitives.ReadUInt16LittleEndian(request.AsSpan(6)) & NlmFDump) == NlmFDump;
+            return Exchange(request, sequence, dump, operation);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     private unsafe List<(ushort, byte[])> Exchange(byte[] request, uint sequence, bool dump, string operation)
     {
         fixed (byte* p = request)

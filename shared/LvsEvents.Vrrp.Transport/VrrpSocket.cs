@@ -112,6 +112,41 @@ public sealed class VrrpSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Blocking receive for a dedicated receive thread: the next datagram, or null when <paramref name="timeout"/>
+    /// passes first (so the thread can look at its cancellation token).
+    /// </summary>
+    public VrrpPacket? Receive(TimeSpan timeout)
+    {
+        _socket.ReceiveTimeout = (int)Math.Max(1, timeout.TotalMilliseconds);
+        while (true)
+        {
+            var flags = SocketFlags.None;
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            int received;
+            IPPacketInformation info;
+            try
+            {
+                received = _socket.ReceiveMessageFrom(_receiveBuffer, ref flags, ref from, out info);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                return null;
+            }
+            if (TryParse(_receiveBuffer.AsSpan(0, received), info.Interface, InterfaceName, out var packet))
+            {
+                return packet;
+            }
+        }
+    }
+
+    /// <summary>Blocking send of one advert (see <see cref="Receive"/>), to 224.0.0.18 or a unicast peer.</summary>
+    public void Send(VrrpAdvertisement advertisement, IPAddress? destination = null)
+    {
+        var to = destination ?? MulticastGroup;
+        _socket.SendTo(advertisement.Encode(SourceAddress, to), SocketFlags.None, new IPEndPoint(to, 0));
+    }
+
     /// <summary>Splits what a raw IPv4 socket delivers: the IP header (source, destination, TTL, TOS) and the VRRP message.</summary>
     public static bool TryParse(ReadOnlySpan<byte> datagram, int interfaceIndex, string interfaceName, out VrrpPacket packet)
     {

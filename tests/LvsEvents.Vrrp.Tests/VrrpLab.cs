@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using LvsEvents.TestInfrastructure;
+using LvsEvents.TestInfrastructure.Vrrp;
 
 namespace LvsEvents.Vrrp.Tests;
 
@@ -32,7 +34,7 @@ public sealed class VrrpLab : IAsyncDisposable
 
     public async Task<OurVrrpNode> StartOursAsync(LabNode node, VrrpPeerSettings settings, params string[] arguments)
     {
-        var ours = await OurVrrpNode.StartAsync(node, settings, arguments);
+        var ours = await OurVrrpNode.StartAsync(node, settings, await TestServers.RabbitMqAsync(), arguments);
         _speakers.Add(ours);
         return ours;
     }

@@ -7,23 +7,25 @@ namespace LvsEvents.Vrrp.Speaking;
 
 /// <summary>
 /// Everything an instance does to the network, behind one seam (as Seesaw keeps its HA state machine apart from
-/// its transport): adverts in and out, VIPs on and off, gratuitous ARPs, link state.
+/// its transport): adverts in and out, VIPs on and off, gratuitous ARPs, link state. The protocol path is
+/// synchronous on purpose: it runs on the instance's own threads, never waiting for a busy thread pool.
 /// </summary>
 public interface IVrrpInstanceLink : IDisposable
 {
     /// <summary>The address our adverts come from (the tie-breaker and the v3 checksum's source).</summary>
     IPAddress SourceAddress { get; }
 
-    ValueTask<VrrpPacket> ReceiveAsync(CancellationToken cancellationToken);
+    /// <summary>Blocks for the next packet; null after <paramref name="timeout"/>.</summary>
+    VrrpPacket? Receive(TimeSpan timeout);
 
     /// <summary>To 224.0.0.18, or to every unicast peer.</summary>
-    ValueTask SendAsync(VrrpAdvertisement advertisement, CancellationToken cancellationToken);
+    void Send(VrrpAdvertisement advertisement);
 
     /// <returns>whether the address was added (false: it was already there).</returns>
-    Task<bool> AddAddressAsync(VirtualAddress address, CancellationToken cancellationToken);
+    bool AddAddress(VirtualAddress address);
 
     /// <returns>whether the address was removed (false: it was not there).</returns>
-    Task<bool> RemoveAddressAsync(VirtualAddress address, CancellationToken cancellationToken);
+    bool RemoveAddress(VirtualAddress address);
 
     Task SendGratuitousArpsAsync(VirtualAddress address, int count, TimeSpan interval, CancellationToken cancellationToken);
 

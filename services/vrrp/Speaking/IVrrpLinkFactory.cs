@@ -11,5 +11,17 @@ public interface IVrrpLinkFactory
 public sealed class LinuxVrrpLinkFactory : IVrrpLinkFactory
 {
     public IVrrpInstanceLink Open(VrrpInstanceDefinition definition, string? networkNamespace)
-        => LinuxVrrpInstanceLink.Open(definition.Interface, definition.SourceAddress, definition.UnicastPeers, networkNamespace);
+    {
+        var link = LinuxVrrpInstanceLink.Open(definition.Interface, definition.SourceAddress, definition.UnicastPeers, networkNamespace);
+        try
+        {
+            link.PrepareGratuitousArps(definition.OwnedAddresses.Select(a => a.Interface));
+            return link;
+        }
+        catch
+        {
+            link.Dispose();
+            throw;
+        }
+    }
 }

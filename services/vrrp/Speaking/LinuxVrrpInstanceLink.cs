@@ -49,24 +49,33 @@ public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
 
     public IPAddress SourceAddress => _socket.SourceAddress;
 
-    public ValueTask<VrrpPacket> ReceiveAsync(CancellationToken cancellationToken) => _socket.ReceiveAsync(cancellationToken);
+    public VrrpPacket? Receive(TimeSpan timeout) => _socket.Receive(timeout);
 
-    public async ValueTask SendAsync(VrrpAdvertisement advertisement, CancellationToken cancellationToken)
+    public void Send(VrrpAdvertisement advertisement)
     {
         if (_unicastPeers.Count == 0)
         {
-            await _socket.SendAsync(advertisement, null, cancellationToken).ConfigureAwait(false);
+            _socket.Send(advertisement);
             return;
         }
         foreach (var peer in _unicastPeers)
         {
-            await _socket.SendAsync(advertisement, peer, cancellationToken).ConfigureAwait(false);
+            _socket.Send(advertisement, peer);
         }
     }
 
-    public Task<bool> AddAddressAsync(VirtualAddress address, CancellationToken cancellationToken) => _addresses.AddAsync(address, cancellationToken);
+    public bool AddAddress(VirtualAddress address) => _addresses.Add(address);
 
-    public Task<bool> RemoveAddressAsync(VirtualAddress address, CancellationToken cancellationToken) => _addresses.RemoveAsync(address, cancellationToken);
+    public bool RemoveAddress(VirtualAddress address) => _addresses.Remove(address);
+
+    /// <summary>Opens the AF_PACKET senders now, so that becoming master does not wait for it.</summary>
+    public void PrepareGratuitousArps(IEnumerable<string> interfaces)
+    {
+        foreach (var name in interfaces.Distinct())
+        {
+            _arpSenders.GetOrAdd(name, n => NetworkNamespace.Run(_namespace, () => GratuitousArpSender.Open(n)));
+        }
+    }
 
     public Task SendGratuitousArpsAsync(VirtualAddress address, int count, TimeSpan interval, CancellationToken cancellationToken)
     {

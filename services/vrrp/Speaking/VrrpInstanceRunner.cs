@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using LvsEvents.Contracts;
 using LvsEvents.Netlink;
 using LvsEvents.Vrrp.Definitions;
@@ -11,6 +11,8 @@ namespace LvsEvents.Vrrp.Speaking;
 /// <summary>
 /// The one owner of a VRRP instance: a single loop feeds the pure state machine (packets, timers, tracking,
 /// sync-group moves) and carries out its decisions on the link, in order: the wire first, then the events.
+/// The loop and the receiver are threads of their own, blocking on the socket, a timed wait and netlink: a
+/// failover never queues behind other work in the thread pool (a busy director is when failovers happen).
 /// </summary>
 public sealed class VrrpInstanceRunner : IAsyncDisposable
 {
@@ -22,12 +24,13 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly VrrpInstanceStateMachine _machine;
-    private readonly Channel<Func<DateTimeOffset, VrrpDecision>> _inputs =
-        Channel.CreateUnbounded<Func<DateTimeOffset, VrrpDecision>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<Func<DateTimeOffset, VrrpDecision>> _inputs = new();
+    private readonly SemaphoreSlim _inputArrived = new(0);
     private readonly CancellationTokenSource _stopping = new();
     private readonly GratuitousArpAnnouncer _announcer;
-    private Task? _loop;
-    private Task? _receiver;
+    private volatile bool _inputsClosed;
+    private Thread? _loop;
+    private Thread? _receiver;
     private long _sent;
     private long _received;
 
@@ -64,13 +67,42 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
     /// <param name="resumeAsMaster">see <see cref="VrrpInstanceStateMachine.Start"/>.</param>
     public void Start(bool resumeAsMaster = false)
     {
+        WarmUp();
         Post(now => _machine.Start(now, resumeAsMaster));
-        _loop = Task.Run(LoopAsync);
-        _receiver = Task.Run(ReceiveLoopAsync);
+        _loop = new Thread(Loop) { IsBackground = true, Name = $"vrrp {Name}" };
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"vrrp {Name} receive" };
+        _loop.Start();
+        _receiver.Start();
     }
 
     /// <summary>Queues an input for the loop; <paramref name="input"/> runs on it with the current time.</summary>
-    public void Post(Func<DateTimeOffset, VrrpDecision> input) => _inputs.Writer.TryWrite(input);
+    public void Post(Func<DateTimeOffset, VrrpDecision> input)
+    {
+        if (_inputsClosed)
+            return;
+        _inputs.Enqueue(input);
+        _inputArrived.Release();
+    }
+
+    /// <summary>
+    /// Runs the takeover's code once before it counts (encoding our advert, the netlink request, the events), so
+    /// that the first failover does not pay for just-in-time compilation.
+    /// </summary>
+    private void WarmUp()
+    {
+        var advert = _machine.BuildAdvertisement(_machine.EffectivePriority);
+        _ = advert.Encode(_link.SourceAddress, Transport.VrrpSocket.MulticastGroup);
+        var probe = new VrrpInstanceStateMachine(_definition.ToProtocolOptions(_link.SourceAddress) with { InitialState = VrrpState.Master });
+        var decision = probe.Start(_clock.GetUtcNow());
+        foreach (var address in _definition.OwnedAddresses)
+            _ = Netlink.AddressMessage.Encode(Netlink.AddressMessage.RtmNewAddr, 0, 0, address, 1);
+        foreach (var t in decision.OfType<StateTransition>())
+            _ = Contracts.EventJson.Serialize(new VrrpStateChanged
+            {
+                Instance = Name, VirtualRouterId = _definition.VirtualRouterId, From = t.From, To = t.To, Reason = t.Reason,
+                Priority = t.Priority, EffectivePriority = t.EffectivePriority, Evidence = t.Evidence,
+            });
+    }
 
     /// <param name="clearedBy">why a fault ends, when this verdict ends one (interface up, script recovered).</param>
     public void OnTracking(int effectivePriority, VrrpTransitionReason? fault, string cause, VrrpTransitionReason clearedBy)
@@ -109,19 +141,17 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                 done.TrySetResult();
                 return decision;
             });
-            _inputs.Writer.TryComplete();
             await done.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
-        else
-        {
-            _inputs.Writer.TryComplete();
-        }
-        if (_loop is not null)
-            await _loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        _inputsClosed = true;
+        _inputArrived.Release();
         await _stopping.CancelAsync().ConfigureAwait(false);
         _announcer.Stop();
-        if (_receiver is not null)
-            await _receiver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.Run(() =>
+        {
+            _loop?.Join(TimeSpan.FromSeconds(5));
+            _receiver?.Join(TimeSpan.FromSeconds(5));
+        }).ConfigureAwait(false);
         return State;
     }
 
@@ -133,68 +163,64 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task ReceiveLoopAsync()
+    private void ReceiveLoop()
     {
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
         {
             try
             {
-                var packet = await _link.ReceiveAsync(token).ConfigureAwait(false);
+                if (_link.Receive(TimeSpan.FromMilliseconds(200)) is not { } packet)
+                    continue;
                 // Our own multicast adverts loop back on some setups; they are not news.
                 if (packet.Source.Equals(_link.SourceAddress))
                     continue;
                 Interlocked.Increment(ref _received);
                 Post(now => _machine.Receive(packet.Payload.Span, packet.IpHeader, now));
             }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
+            catch (Exception e) when (!token.IsCancellationRequested)
             {
                 _logger.LogWarning("{Instance}: receive failed: {Error}", Name, e.Message);
-                await Task.Delay(100, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                token.WaitHandle.WaitOne(100);
+            }
+            catch (Exception)
+            {
+                return;
             }
         }
     }
 
-    private async Task LoopAsync()
+    private void Loop()
     {
-        var reader = _inputs.Reader;
-        Task<bool>? waiting = null;
         while (true)
         {
             var now = _clock.GetUtcNow();
             if (_machine.NextDeadline is { } deadline && deadline <= now)
             {
-                await ExecuteAsync(_machine.OnTimer(now)).ConfigureAwait(false);
+                Execute(_machine.OnTimer(now));
                 continue;
             }
-            if (reader.TryRead(out var input))
+            if (_inputs.TryDequeue(out var input))
             {
-                await ExecuteAsync(input(now)).ConfigureAwait(false);
+                Execute(input(now));
                 continue;
             }
-            // One pending wait is kept across timer wake-ups, so waits never pile up on a quiet channel.
-            waiting ??= reader.WaitToReadAsync().AsTask();
+            if (_inputsClosed)
+                return;
             if (_machine.NextDeadline is { } next)
             {
-                var delay = next - now;
-                if (await Task.WhenAny(waiting, Task.Delay(delay, _clock)).ConfigureAwait(false) != waiting)
-                    continue;
+                // Rounded up to the next millisecond: waking early would only spin.
+                var wait = TimeSpan.FromMilliseconds(Math.Ceiling((next - now).TotalMilliseconds));
+                _inputArrived.Wait(wait);
             }
             else
             {
-                await waiting.ConfigureAwait(false);
+                _inputArrived.Wait();
             }
-            if (!await waiting.ConfigureAwait(false))
-                return; // completed: stopped
-            waiting = null;
         }
     }
 
-    private async Task ExecuteAsync(VrrpDecision decision)
+    private void Execute(VrrpDecision decision)
     {
         if (decision.RejectReason is { } reason)
         {
@@ -209,9 +235,9 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         {
             try
             {
-                await CarryOutAsync(action, cause).ConfigureAwait(false);
+                CarryOut(action, cause);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e)
             {
                 // One failed step (e.g. netlink refusing an address) must not stop the protocol.
                 _logger.LogError("{Instance}: {Action} failed: {Error}", Name, action.GetType().Name, e.Message);
@@ -219,18 +245,18 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         }
     }
 
-    private async Task CarryOutAsync(VrrpAction action, Guid? cause)
+    private void CarryOut(VrrpAction action, Guid? cause)
     {
         switch (action)
         {
             case SendAdvertisement send:
-                await _link.SendAsync(send.Advertisement, CancellationToken.None).ConfigureAwait(false);
+                _link.Send(send.Advertisement);
                 Interlocked.Increment(ref _sent);
                 break;
             case AcquireVirtualAddresses:
                 foreach (var address in _definition.OwnedAddresses)
                 {
-                    if (await _link.AddAddressAsync(address, CancellationToken.None).ConfigureAwait(false))
+                    if (_link.AddAddress(address))
                         _events.Post(new VipAcquired
                         {
                             Instance = Name, VirtualRouterId = _definition.VirtualRouterId, Address = address.ToString(),
@@ -240,7 +266,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                 break;
             case ReleaseVirtualAddresses release:
                 _announcer.Stop();
-                await ReleaseAddressesAsync(_definition.OwnedAddresses, release.Reason.ToString(), cause).ConfigureAwait(false);
+                ReleaseAddresses(_definition.OwnedAddresses, release.Reason.ToString(), cause);
                 break;
             case SendGratuitousArps arps:
                 _announcer.Announce(arps.Reason, cause);
@@ -259,7 +285,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                 if (t.From == VrrpState.Initialize && t.To == VrrpState.Backup)
                 {
                     // A backup must not hold the VIPs: a previous run killed with -9 may have left them.
-                    await ReleaseAddressesAsync(_definition.OwnedAddresses, "startup as backup: left over from a previous run", cause).ConfigureAwait(false);
+                    ReleaseAddresses(_definition.OwnedAddresses, "startup as backup: left over from a previous run", cause);
                 }
                 _notify.OnStateChanged(_definition.Notify, "INSTANCE", Name, t.To, t.EffectivePriority, _namespace);
                 StateChanged?.Invoke(this, t);
@@ -287,11 +313,11 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         }
     }
 
-    private async Task ReleaseAddressesAsync(IEnumerable<VirtualAddress> addresses, string reason, Guid? cause)
+    private void ReleaseAddresses(IEnumerable<VirtualAddress> addresses, string reason, Guid? cause)
     {
         foreach (var address in addresses)
         {
-            if (await _link.RemoveAddressAsync(address, CancellationToken.None).ConfigureAwait(false))
+            if (_link.RemoveAddress(address))
                 _events.Post(new VipReleased
                 {
                     Instance = Name, VirtualRouterId = _definition.VirtualRouterId, Address = address.ToString(), Interface = address.Interface,
@@ -302,5 +328,5 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
 
     /// <summary>Removes VIPs a reload took out of this instance (whatever its state, they are no longer ours).</summary>
     public Task ReleaseDroppedAsync(IReadOnlyList<VirtualAddress> dropped)
-        => ReleaseAddressesAsync(dropped, "removed from the configuration", null);
+        => Task.Run(() => ReleaseAddresses(dropped, "removed from the configuration", null));
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace LvsEvents.Vrrp.Tests;
+namespace LvsEvents.TestInfrastructure.Vrrp;
 
 /// <summary>One node's vrrp_instance, rendered as keepalived.conf for keepalived and for lvs-vrrp alike.</summary>
 public sealed record VrrpPeerSettings

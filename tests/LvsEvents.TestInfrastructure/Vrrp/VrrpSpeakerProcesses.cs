@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using LvsEvents.TestInfrastructure;
+using LvsEvents.TestInfrastructure.Network;
 using Tmds.Linux;
 
-namespace LvsEvents.Vrrp.Tests;
+namespace LvsEvents.TestInfrastructure.Vrrp;
 
 /// <summary>What a lab node runs: ours (lvs-vrrp) or Debian's keepalived; both own the VIP on the node's eth0.</summary>
 public interface IVrrpSpeakerProcess : IAsyncDisposable
@@ -56,7 +56,8 @@ public sealed class OurVrrpNode : IVrrpSpeakerProcess
     public string OutputText => string.Join('\n', _lines);
     public string ConfigPath => Path.Combine(_directory, "keepalived.conf");
 
-    public static async Task<OurVrrpNode> StartAsync(LabNode node, VrrpPeerSettings settings, params string[] extraArguments)
+    /// <param name="rabbitMq">the bus to publish to; null leaves the events in the spool (the speaker does not care).</param>
+    public static async Task<OurVrrpNode> StartAsync(LabNode node, VrrpPeerSettings settings, string? rabbitMq, params string[] extraArguments)
     {
         var directory = Directory.CreateTempSubdirectory("lvt-vrrp-").FullName;
         await File.WriteAllTextAsync(Path.Combine(directory, "keepalived.conf"), settings.Render(node.Namespace));
@@ -74,7 +75,7 @@ public sealed class OurVrrpNode : IVrrpSpeakerProcess
         {
             start.ArgumentList.Add(a);
         }
-        start.Environment["ConnectionStrings__rabbitmq"] = await TestServers.RabbitMqAsync();
+        start.Environment["ConnectionStrings__rabbitmq"] = rabbitMq ?? "amqp://nobody:unused@127.0.0.1:1/none";
         start.Environment.Remove("ConnectionStrings__influxdb");
         var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start dotnet");
         return new OurVrrpNode(node, settings, process, directory);
@@ -87,8 +88,7 @@ public sealed class OurVrrpNode : IVrrpSpeakerProcess
         {
             var configuration = AppContext.BaseDirectory.Replace('\\', '/').Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
             var path = Path.Combine(RepositoryRoot.Path, "services", "vrrp", "bin", configuration, "net10.0", "lvs-vrrp.dll");
-            Assert.True(File.Exists(path), $"{path} is not built");
-            return path;
+            return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built; build the solution in {configuration} first");
         }
     }
 

@@ -1,0 +1,33 @@
+using System.Globalization;
+using LvsEvents.Vrrp.Bench;
+
+if (args.FirstOrDefault() != "failover")
+{
+    Console.Error.WriteLine("""
+        usage: lvs-vrrp-bench failover [--runs 3] [--intervals 1,0.1,0.02]
+            kill -9 of the master -> VIP on the backup, for keepalived pairs and lvs-vrrp pairs in the same
+            namespace lab, with the outage a client sees connecting to the VIP every 10 ms; prints ours/keepalived.
+            Needs root (network namespaces), keepalived and a built lvs-vrrp (Release).
+        """);
+    return 2;
+}
+
+var runs = 3;
+double[] intervals = [1, 0.1, 0.02];
+for (var i = 1; i < args.Length - 1; i += 2)
+{
+    switch (args[i])
+    {
+        case "--runs":
+            runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            break;
+        case "--intervals":
+            intervals = args[i + 1].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            break;
+        default:
+            Console.Error.WriteLine($"lvs-vrrp-bench: unknown option {args[i]}");
+            return 2;
+    }
+}
+
+return await FailoverBenchmark.RunAsync(runs, intervals);
