@@ -90,6 +90,16 @@ internal sealed class Checks
         Check("kernel refusals become clear messages", Errors);
         Check("batch with one refusal: the rest applied, the refusal named", BatchWithRefusal);
         Check("statistics: local TCP traffic through a service is counted, matches `ipvsadm -Ln --stats --exact`", Statistics);
+        Check("a DR real server keeps the port written (ipvsadm, not the kernel, forces the service's port)", () =>
+        {
+            var service = IpvsService.Tcp(Ip("10.0.0.6"), 80, "rr");
+            Client.AddService(service);
+            Client.AddDestination(service, new IpvsDestination { Address = Ip("10.0.1.40"), Port = 8080 });
+            var read = Client.GetDestinations(service).Single();
+            Console.WriteLine($"     read back: {read.Describe()}");
+            Expect(read.Port == 8080 && read.ForwardMethod == IpvsForwardMethod.DirectRoute, $"read back {read.Describe()}");
+            Client.DeleteService(service);
+        });
         Check("FLUSH empties the table", () =>
         {
             Client.Flush();
