@@ -57,12 +57,13 @@ internal static class HealthBenchmark
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the servers");
     }
 
-    private static async Task<long> AcceptedAsync(Process servers)
+    /// <summary>Connections the servers accepted so far: all, and those of the HTTP servers.</summary>
+    private static async Task<(long All, long Http)> AcceptedAsync(Process servers)
     {
         await servers.StandardInput.WriteLineAsync("count");
         await servers.StandardInput.FlushAsync();
         var counts = (await servers.StandardOutput.ReadLineAsync() ?? "0 0").Split(' ');
-        return long.Parse(counts[0], CultureInfo.InvariantCulture);
+        return (long.Parse(counts[0], CultureInfo.InvariantCulture), long.Parse(counts[1], CultureInfo.InvariantCulture));
     }
 
     internal static string Configuration(int servers)
@@ -132,7 +133,7 @@ internal static class HealthBenchmark
         self.Refresh();
         var cpu = self.TotalProcessorTime - cpu0;
         var elapsed = clock.Elapsed;
-        var accepted = await AcceptedAsync(serverProcess) - accepted0;
+        var accepted1 = await AcceptedAsync(serverProcess);
         var statistics = engine.Scheduler.Statistics;
         var perChecker = engine.Checkers.Select(c => c.ProbeCount - probes0[c]).ToList();
         var result = new Measurement(
@@ -140,7 +141,8 @@ internal static class HealthBenchmark
             elapsed,
             cpu,
             peakRss,
-            accepted,
+            accepted1.All - accepted0.All,
+            accepted1.Http - accepted0.Http,
             statistics.Started,
             engine.ProbesSucceeded - succeeded0,
             engine.ProbesFailed - failed0,
@@ -230,8 +232,9 @@ internal static class HealthBenchmark
             }
 
             var cpu = ProcessCpu(haproxy.Id) - cpu0;
-            var accepted = await AcceptedAsync(serverProcess) - accepted0;
-            return new Measurement("haproxy " + HaproxyVersion(), clock.Elapsed, cpu, peakRss, accepted, accepted, 0, 0, 0, 0, default, default, default, 0, 0, 0);
+            var accepted1 = await AcceptedAsync(serverProcess);
+            return new Measurement(
+                "haproxy " + HaproxyVersion(), clock.Elapsed, cpu, peakRss, accepted1.All - accepted0.All, accepted1.Http - accepted0.Http, 0, 0, 0, 0, 0, default, default, default, 0, 0, 0);
         }
         finally
         {
@@ -264,7 +267,8 @@ internal static class HealthBenchmark
         Console.WriteLine();
         Console.WriteLine("| | lvs-health engine | " + (haproxy?.Name ?? "haproxy (skipped)") + " |");
         Console.WriteLine("|---|---|---|");
-        Row("checks/s (server-side accepts)", m => (m.Accepted / m.Elapsed.TotalSeconds).ToString("F0", i));
+        Row("connections accepted by the servers /s (all)", m => (m.Accepted / m.Elapsed.TotalSeconds).ToString("F0", i));
+        Row("connections accepted by the HTTP servers /s", m => (m.AcceptedHttp / m.Elapsed.TotalSeconds).ToString("F0", i));
         Row("CPU (cores, user+sys)", m => (m.Cpu.TotalSeconds / m.Elapsed.TotalSeconds).ToString("F3", i));
         Row("peak RSS (MiB)", m => (m.PeakRss / 1048576.0).ToString("F0", i));
         Console.WriteLine(string.Create(i, $"| probes started / succeeded / failed | {ours.Started} / {ours.Succeeded} / {ours.Failed} | |"));
@@ -284,6 +288,6 @@ internal static class HealthBenchmark
     }
 
     private sealed record Measurement(
-        string Name, TimeSpan Elapsed, TimeSpan Cpu, long PeakRss, long Accepted, long Started, long Succeeded, long Failed, long Emitted,
+        string Name, TimeSpan Elapsed, TimeSpan Cpu, long PeakRss, long Accepted, long AcceptedHttp, long Started, long Succeeded, long Failed, long Emitted,
         long MissedIntervals, TimeSpan P50, TimeSpan P99, TimeSpan Max, int FewestPerChecker, int CheckersShort, long Backlog);
 }

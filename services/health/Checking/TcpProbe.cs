@@ -1,8 +1,16 @@
 namespace LvsEvents.Health.Checking;
 
-/// <summary>TCP_CHECK: up when a connection is established within connect_timeout.</summary>
+/// <summary>
+/// TCP_CHECK: up when the server answers the connection (SYN-ACK) within connect_timeout, as keepalived decides it.
+/// Like HAProxy's layer-4 check, the final ACK is held back (TCP_QUICKACK off) and the connection reset right away, so
+/// the server's kernel never completes the handshake nor wakes the application: the same verdict at a fraction of the
+/// cost on both sides, which matters at tens of thousands of checks a second.
+/// </summary>
 public sealed class TcpProbe(ProbeTarget target) : IProbe
 {
+    private const int TcpQuickAck = 12;
+    private static readonly byte[] Off = [0, 0, 0, 0];
+
     public string Label { get; } = $"TCP_CHECK {target}";
 
     public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
@@ -11,6 +19,11 @@ public sealed class TcpProbe(ProbeTarget target) : IProbe
         var socket = SocketProbing.NewTcpSocket(target);
         try
         {
+            if (OperatingSystem.IsLinux())
+            {
+                socket.SetRawSocketOption((int)System.Net.Sockets.SocketOptionLevel.Tcp, TcpQuickAck, Off);
+            }
+
             await socket.ConnectAsync(target.Endpoint, deadline.Token).ConfigureAwait(false);
             return ProbeOutcome.Up();
         }
