@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace LvsEvents.Ipvs;
 
@@ -47,6 +48,50 @@ public sealed class IpvsClient : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// <see cref="Open"/> in another network namespace: <paramref name="networkNamespace"/> is a name under
+    /// /run/netns (as <c>ip netns</c> makes) or a path such as /proc/PID/ns/net. The socket is opened on a short-lived
+    /// thread that joined the namespace, and keeps talking to that namespace's IPVS table from any thread.
+    /// </summary>
+    public static IpvsClient OpenInNamespace(string networkNamespace, bool loadModule = false)
+    {
+        var path = networkNamespace.Contains('/') ? networkNamespace : Path.Combine("/run/netns", networkNamespace);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        IpvsClient? client = null;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                if (setns((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+                {
+                    throw new IpvsException($"joining network namespace {path}: {GenericNetlinkSocket.Describe(Marshal.GetLastPInvokeError())}", Marshal.GetLastPInvokeError());
+                }
+                client = Open(loadModule);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        })
+        {
+            Name = "ipvs-netns-open",
+            IsBackground = true,
+        };
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+        return client!;
+    }
+
+    private const int CloneNewNet = 0x40000000;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setns(int fd, int nstype);
 
     /// <summary>True if this kernel (in this network namespace) has the IPVS family.</summary>
     public static bool IsAvailable()

@@ -28,4 +28,17 @@ public class HostKernelTests
         var e = Assert.Throws<IpvsNotAvailableException>(() => IpvsClient.Open());
         Assert.Equal("IPVS is not available in this kernel (no generic netlink family IPVS): load ip_vs (modprobe ip_vs)", e.Message);
     }
+
+    [Fact]
+    public void OpenInNamespaceJoinsTheNamespaceAndReportsWhatItFinds()
+    {
+        Assert.Throws<FileNotFoundException>(() => IpvsClient.OpenInNamespace("lvsevents-no-such-namespace"));
+        if (HostHasIpvs)
+        {
+            IpvsClient.OpenInNamespace("/proc/self/ns/net").Dispose();
+            return;
+        }
+        var e = Assert.Throws<IpvsNotAvailableException>(() => IpvsClient.OpenInNamespace("/proc/self/ns/net"));
+        Assert.StartsWith("IPVS is not available in this kernel", e.Message);
+    }
 }

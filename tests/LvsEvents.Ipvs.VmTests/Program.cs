@@ -100,6 +100,31 @@ internal sealed class Checks
             Expect(read.Port == 8080 && read.ForwardMethod == IpvsForwardMethod.DirectRoute, $"read back {read.Describe()}");
             Client.DeleteService(service);
         });
+        Check("OpenInNamespace writes another network namespace's table, not this one's", () =>
+        {
+            Shell.Check("ip netns add ipvs-test");
+            try
+            {
+                using var other = IpvsClient.OpenInNamespace("ipvs-test");
+                var service = IpvsService.Udp(Ip("192.0.2.1"), 53, "rr");
+                other.AddService(service);
+                SameText("-A -u 192.0.2.1:53 -s rr\n", Shell.Check("ip netns exec ipvs-test ipvsadm -S -n"));
+                Expect(other.GetServices().Count == 1, "the other namespace's client does not see its service");
+                Expect(Client.GetService(service) is null, "the service appeared in this namespace");
+            }
+            finally
+            {
+                Shell.Run("ip netns del ipvs-test");
+            }
+            try
+            {
+                IpvsClient.OpenInNamespace("nosuch").Dispose();
+                throw new CheckFailed("a missing namespace was opened");
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        });
         Check("FLUSH empties the table", () =>
         {
             Client.Flush();
