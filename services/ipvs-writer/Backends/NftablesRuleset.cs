@@ -27,6 +27,9 @@ public static class NftablesRuleset
     public const string MarksMap = "fwmarks";
     public const string CommentPrefix = "lvs ";
     private const string T = Family + " " + TableName;
+    private const string ServicesMapType = "ipv4_addr . inet_proto . inet_service : verdict";
+    private const string MarksMapType = "mark : verdict";
+    private const string IdleSetType = "ipv4_addr . inet_service";
 
     public static string ChainName(ServiceKey key) => key.IsFirewallMark
         ? $"s_fwm_{key.FirewallMark.ToString(CultureInfo.InvariantCulture)}_{key.Protocol.ToLowerInvariant()}"
@@ -95,8 +98,8 @@ public static class NftablesRuleset
     public static void Base(StringBuilder text)
     {
         text.Append("add table ").Append(T).Append('\n');
-        text.Append("add map ").Append(T).Append(' ').Append(ServicesMap).Append(" { type ipv4_addr . inet_proto . inet_service : verdict; }\n");
-        text.Append("add map ").Append(T).Append(' ').Append(MarksMap).Append(" { type mark : verdict; }\n");
+        text.Append("add map ").Append(T).Append(' ').Append(ServicesMap).Append(" { type ").Append(ServicesMapType).Append("; }\n");
+        text.Append("add map ").Append(T).Append(' ').Append(MarksMap).Append(" { type ").Append(MarksMapType).Append("; }\n");
         foreach (var hook in (string[])["prerouting", "output"])
         {
             text.Append("add chain ").Append(T).Append(' ').Append(hook).Append(" { type nat hook ").Append(hook).Append(" priority -100; policy accept; }\n");
@@ -106,21 +109,36 @@ public static class NftablesRuleset
     }
 
     /// <summary>
-    /// Commands that make one service what <paramref name="service"/> says: its chain and idle set (re)filled and its
-    /// dispatch element present. <paramref name="fresh"/>: the objects do not exist yet (inside <see cref="Replace"/>).
+    /// Commands that make one service what <paramref name="service"/> says: its chain refilled, its idle set, and (for
+    /// a new service) its dispatch element. <paramref name="fresh"/>: the service is not in the kernel yet.
+    /// Elements are always given inside <c>add set</c>/<c>add map</c> declarations rather than as <c>add element</c>:
+    /// nft then needs no element cache, which on a 10,000-destination table is the difference between ~1 ms and
+    /// ~60 ms per change.
     /// </summary>
     public static void Service(StringBuilder text, KernelService service, bool fresh)
     {
         var chain = ChainName(service.Key);
         var idle = IdleSetName(service.Key);
-        text.Append("add chain ").Append(T).Append(' ').Append(chain).Append('\n');
-        text.Append("add set ").Append(T).Append(' ').Append(idle).Append(" { type ipv4_addr . inet_service; }\n");
-        if (!fresh)
+        if (fresh)
+        {
+            text.Append("add chain ").Append(T).Append(' ').Append(chain).Append('\n');
+        }
+        else
         {
             text.Append("flush chain ").Append(T).Append(' ').Append(chain).Append('\n');
             text.Append("flush set ").Append(T).Append(' ').Append(idle).Append('\n');
         }
 
+        text.Append("add set ").Append(T).Append(' ').Append(idle).Append(" { type ").Append(IdleSetType).Append(';');
+        var zero = service.Destinations.Values.Where(d => d.Weight == 0).ToList();
+        if (zero.Count > 0)
+        {
+            text.Append(" elements = { ")
+                .AppendJoin(", ", zero.Select(d => $"{d.Key.Address} . {d.Key.Port.ToString(CultureInfo.InvariantCulture)}"))
+                .Append(" };");
+        }
+
+        text.Append(" }\n");
         text.Append("add rule ").Append(T).Append(' ').Append(chain).Append(' ');
         var weighted = service.Destinations.Values.Where(d => d.Weight > 0).ToList();
         var withPorts = weighted.Any(d => d.Key.Port != 0);
@@ -171,15 +189,13 @@ public static class NftablesRuleset
         }
 
         text.Append(" comment \"").Append(Comment(service)).Append("\"\n");
-        var zero = service.Destinations.Values.Where(d => d.Weight == 0).ToList();
-        if (zero.Count > 0)
+        if (fresh)
         {
-            text.Append("add element ").Append(T).Append(' ').Append(idle).Append(" { ")
-                .AppendJoin(", ", zero.Select(d => $"{d.Key.Address} . {d.Key.Port.ToString(CultureInfo.InvariantCulture)}"))
-                .Append(" }\n");
+            var key = service.Key;
+            text.Append(key.IsFirewallMark
+                ? $"add map {T} {MarksMap} {{ type {MarksMapType}; elements = {{ {key.FirewallMark.ToString(CultureInfo.InvariantCulture)} : jump {chain} }}; }}\n"
+                : $"add map {T} {ServicesMap} {{ type {ServicesMapType}; elements = {{ {key.Address} . {key.Protocol.ToLowerInvariant()} . {key.Port.ToString(CultureInfo.InvariantCulture)} : jump {chain} }}; }}\n");
         }
-
-        text.Append("add element ").Append(T).Append(' ').Append(DispatchElement(service.Key, withVerdict: true)).Append('\n');
     }
 
     /// <summary>Commands that remove one service: its dispatch element, then its chain and idle set.</summary>

@@ -24,12 +24,18 @@ public static class DesiredState
     /// <summary>keepalived uses TCP when a virtual_server gives no protocol (and says so).</summary>
     public const string DefaultProtocol = "TCP";
 
-    public static KernelTable Build(KeepalivedConfiguration configuration, HealthView health, WeightOverrides overrides)
+    /// <param name="scope">Only the virtual_server this reference names (an incremental change); null: all of them.</param>
+    public static KernelTable Build(KeepalivedConfiguration configuration, HealthView health, WeightOverrides overrides, VirtualServiceRef? scope = null)
     {
         var services = new List<KernelService>();
         foreach (var vs in configuration.VirtualServers)
         {
             var reference = Refs.Normalize(ReferenceOf(vs));
+            if (scope is not null && reference != scope)
+            {
+                continue;
+            }
+
             var destinations = Destinations(vs, reference, health, overrides);
             foreach (var key in KeysOf(vs, configuration))
             {

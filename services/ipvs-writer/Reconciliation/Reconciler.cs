@@ -29,6 +29,7 @@ public sealed class Reconciler : IDisposable
     private HealthView _health = HealthView.Empty;
     private WeightOverrides _overrides = WeightOverrides.None;
     private KernelTable? _applied;
+    private KernelTable? _desired;
 
     public Reconciler(IKernelTableBackend backend, IEventEmitter emitter, KeepalivedConfiguration configuration, TimeProvider time, ILogger<Reconciler> logger)
     {
@@ -76,6 +77,7 @@ public sealed class Reconciler : IDisposable
             }
 
             Volatile.Write(ref _applied, desired);
+            _desired = desired;
             if (differences.Count > 0)
             {
                 _logger.LogWarning("Drift corrected in the {Backend} table: {Differences}", _backend.Name, string.Join("; ", differences.Take(20)));
@@ -102,7 +104,7 @@ public sealed class Reconciler : IDisposable
         {
             _health = _health.Apply(e);
             _overrides = _overrides.Apply(e, _time.GetUtcNow());
-            return await ApplyDesiredAsync(e, cancellationToken).ConfigureAwait(false);
+            return await ApplyDesiredAsync(e, cancellationToken, scope: ScopeOf(e)).ConfigureAwait(false);
         }
         finally
         {
@@ -171,7 +173,7 @@ public sealed class Reconciler : IDisposable
             foreach (var (server, drain) in finished)
             {
                 _logger.LogInformation("Drain of {Server} finished ({Why})", server, drain.TimedOut(now) ? "timeout" : "no connections left");
-                applied.AddRange(await ApplyDesiredAsync(null, cancellationToken, drain.CausingEvent).ConfigureAwait(false));
+                applied.AddRange(await ApplyDesiredAsync(null, cancellationToken, drain.CausingEvent, server.VirtualService).ConfigureAwait(false));
             }
 
             return applied;
@@ -194,11 +196,42 @@ public sealed class Reconciler : IDisposable
         return counted.Count > 0 && counted.All(s => s.ActiveConnections is 0 && s.InactiveConnections is 0);
     }
 
-    private async Task<IReadOnlyList<TableOperation>> ApplyDesiredAsync(LvsEvent? cause, CancellationToken cancellationToken, Guid? causeId = null)
+    /// <summary>The one virtual service an event can change, or null when it may change any.</summary>
+    private static VirtualServiceRef? ScopeOf(LvsEvent e) => e switch
     {
-        var desired = Desired();
+        RealServerHealthChanged h => Refs.Normalize(h.RealServer.VirtualService),
+        RealServerWeightChanged w => Refs.Normalize(w.RealServer.VirtualService),
+        VirtualServiceQuorumChanged q => Refs.Normalize(q.VirtualService),
+        SetWeightCommand c => Refs.Normalize(c.RealServer.VirtualService),
+        DrainCommand c => Refs.Normalize(c.RealServer.VirtualService),
+        RestoreCommand c => Refs.Normalize(c.RealServer.VirtualService),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Desired → diff → backend. With a <paramref name="scope"/>, only that virtual service is rebuilt and compared (its
+    /// kernel services are fixed by the configuration, which did not change), so an event costs the same whatever
+    /// the size of the table.
+    /// </summary>
+    private async Task<IReadOnlyList<TableOperation>> ApplyDesiredAsync(LvsEvent? cause, CancellationToken cancellationToken, Guid? causeId = null, VirtualServiceRef? scope = null)
+    {
         var before = _applied ?? KernelTable.Empty;
-        var operations = KernelTableDiff.Compute(desired, before);
+        KernelTable desired;
+        IReadOnlyList<TableOperation> operations;
+        if (scope is not null && _desired is not null)
+        {
+            var part = Supported(DesiredState.Build(_configuration, _health, _overrides, scope));
+            desired = _desired with { Services = _desired.Services.SetItems(part.Services) };
+            var beforePart = KernelTable.Of(part.Services.Keys.Where(before.Services.ContainsKey).Select(k => before.Services[k]));
+            operations = KernelTableDiff.Compute(part, beforePart);
+        }
+        else
+        {
+            desired = Desired();
+            operations = KernelTableDiff.Compute(desired, before);
+        }
+
+        _desired = desired;
         if (operations.Count == 0)
         {
             return operations;

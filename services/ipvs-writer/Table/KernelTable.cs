@@ -221,23 +221,60 @@ public sealed record KernelTable(ImmutableSortedDictionary<ServiceKey, KernelSer
     }
 }
 
-/// <summary>Numeric order of addresses (10.0.0.9 before 10.0.0.10), IPv4 before IPv6, so listings read naturally.</summary>
+/// <summary>
+/// Numeric order of addresses (10.0.0.9 before 10.0.0.10), IPv4 before IPv6, so listings read naturally. Parsed
+/// forms are cached: sorted tables compare the same few thousand addresses over and over.
+/// </summary>
 internal static class AddressOrder
 {
+    private const int CacheLimit = 1 << 20;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Family, UInt128 Value)> Cache = new(StringComparer.Ordinal);
+
     public static int Compare(string a, string b)
     {
-        if (System.Net.IPAddress.TryParse(a, out var x) && System.Net.IPAddress.TryParse(b, out var y))
+        if (ReferenceEquals(a, b))
         {
-            var bx = x.GetAddressBytes();
-            var by = y.GetAddressBytes();
-            if (bx.Length != by.Length)
-            {
-                return bx.Length.CompareTo(by.Length);
-            }
-
-            return bx.AsSpan().SequenceCompareTo(by);
+            return 0;
         }
 
-        return string.CompareOrdinal(a, b);
+        var x = Key(a);
+        var y = Key(b);
+        var c = x.Family.CompareTo(y.Family);
+        if (c != 0)
+        {
+            return c;
+        }
+
+        c = x.Value.CompareTo(y.Value);
+        return c != 0 || x.Family != 0 ? c : string.CompareOrdinal(a, b);
+    }
+
+    private static (int Family, UInt128 Value) Key(string address)
+    {
+        if (Cache.TryGetValue(address, out var key))
+        {
+            return key;
+        }
+
+        key = (0, UInt128.Zero);
+        if (System.Net.IPAddress.TryParse(address, out var ip))
+        {
+            var bytes = ip.GetAddressBytes();
+            var value = UInt128.Zero;
+            foreach (var b in bytes)
+            {
+                value = (value << 8) | b;
+            }
+
+            key = (bytes.Length == 4 ? 1 : 2, value);
+        }
+
+        if (Cache.Count >= CacheLimit)
+        {
+            Cache.Clear();
+        }
+
+        Cache[address] = key;
+        return key;
     }
 }
