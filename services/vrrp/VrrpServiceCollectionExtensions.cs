@@ -13,6 +13,7 @@ public static class VrrpServiceCollectionExtensions
     /// <summary>The VRRP speaker and its event writer; metrics go to InfluxDB when <c>ConnectionStrings:influxdb</c> is set.</summary>
     public static HostApplicationBuilder AddVrrpSpeaker(this HostApplicationBuilder builder)
     {
+        VrrpPreflight.Check(builder);
         var services = builder.Services;
         services.AddOptions<VrrpServiceOptions>().Bind(builder.Configuration.GetSection(VrrpServiceOptions.Section));
         services.TryAddSingleton(TimeProvider.System);

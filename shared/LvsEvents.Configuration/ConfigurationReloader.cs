@@ -68,6 +68,18 @@ public sealed class ConfigurationReloader(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await ReloadOnSignalsAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (also when another service failed to start): not a failure of the reloader.
+        }
+    }
+
+    private async Task ReloadOnSignalsAsync(CancellationToken stoppingToken)
+    {
         await foreach (var _ in _signals.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
             try

@@ -16,7 +16,9 @@ public static class KeepalivedConfigurationExtensions
     public static HostApplicationBuilder AddKeepalivedConfiguration(this HostApplicationBuilder builder, string[] args)
     {
         builder.Configuration.AddCommandLine(args, new Dictionary<string, string> { ["--config"] = $"{KeepalivedConfigurationOptions.Section}:File" });
-        builder.Services.AddKeepalivedConfiguration(builder.Configuration);
+        var initial = builder.Services.RegisterKeepalivedConfiguration(builder.Configuration);
+        // For services that check their part of the configuration before the host starts (see InitialConfiguration).
+        ((IHostApplicationBuilder)builder).Properties[typeof(LoadedConfiguration)] = initial;
         return builder;
     }
 
@@ -26,6 +28,18 @@ public static class KeepalivedConfigurationExtensions
     /// error. Reading here, before the host is built, keeps the host from logging that exception with a stack trace.
     /// </summary>
     public static IServiceCollection AddKeepalivedConfiguration(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.RegisterKeepalivedConfiguration(configuration);
+        return services;
+    }
+
+    /// <summary>The configuration read at start by <see cref="AddKeepalivedConfiguration(HostApplicationBuilder, string[])"/>.</summary>
+    public static LoadedConfiguration InitialConfiguration(this IHostApplicationBuilder builder)
+        => builder.Properties.TryGetValue(typeof(LoadedConfiguration), out var loaded) && loaded is LoadedConfiguration configuration
+            ? configuration
+            : throw new InvalidOperationException("AddKeepalivedConfiguration must run first");
+
+    private static LoadedConfiguration RegisterKeepalivedConfiguration(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(KeepalivedConfigurationOptions.Section).Get<KeepalivedConfigurationOptions>() ?? new KeepalivedConfigurationOptions();
         if (string.IsNullOrWhiteSpace(options.File))
@@ -47,6 +61,6 @@ public static class KeepalivedConfigurationExtensions
         // Order matters: the reloader handles SIGHUP before the pid file tells lvsctl to send it.
         services.AddHostedService(sp => sp.GetRequiredService<ConfigurationReloader>());
         services.AddHostedService<ServicePidFile>();
-        return services;
+        return initial;
     }
 }

@@ -59,7 +59,7 @@ public static class VrrpInstanceCompiler
             if (instance.VirtualRouterId is not (>= 1 and <= 255))
                 errors.Add($"{at}: virtual_router_id must be 1-255");
             if (instance.Authentication?.Type == KeepalivedAuth.Ah)
-                errors.Add($"{at}: auth_type AH is not supported (it needs IPsec AH handling); use PASS or no authentication");
+                errors.Add($"{instance.Authentication.Location}: vrrp_instance {instance.Name}: auth_type AH is not supported (it needs IPsec AH handling); use PASS or no authentication");
             var source = ParseAddress(instance.UnicastSourceIp ?? instance.McastSourceIp, $"{at}: unicast_src_ip", errors);
             var peers = instance.UnicastPeers
                 .Select(p => ParseAddress(p.Address, $"{p.Location}: unicast_peer", errors))

@@ -134,7 +134,7 @@ public sealed class VrrpSpeaker(
         }
         catch (VrrpTransportPermissionException)
         {
-            throw new ConfigurationException(VrrpTransportPermissionException.Text);
+            throw new ConfigurationException("needs CAP_NET_RAW and CAP_NET_ADMIN to speak VRRP and own VIPs (run it as root)");
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ArgumentException)
         {
