@@ -177,4 +177,32 @@ public sealed class ReconcilerTests : IDisposable
             ["differs: -a -t 10.0.0.1:80 -r 10.1.0.1:80 -m -w 1 (want -a -t 10.0.0.1:80 -r 10.1.0.1:80 -m -w 3)", "missing: -a -t 10.0.0.1:80 -r 10.1.0.2:80 -m -w 2", "missing: -a -t 10.0.0.1:80 -r 10.1.0.3:80 -m -w 1"],
             Assert.Single(_emitter.OfType<KernelDriftCorrected>()).Differences);
     }
+
+    [Fact]
+    public async Task Incremental_changes_end_where_a_full_rebuild_would_and_the_kernel_agrees()
+    {
+        await _reconciler.ResyncAsync(default);
+        var random = new Random(7);
+        var servers = new[] { "10.1.0.1:80", "10.1.0.2:80", "10.1.0.3:80" };
+        for (var i = 0; i < 150; i++)
+        {
+            var server = RealServerRef.Parse($"{Service}->{servers[random.Next(3)]}");
+            LvsEvent e = random.Next(5) switch
+            {
+                0 => Config.Down(Service, $"{server.Address}:{server.Port}"),
+                1 => Config.Up(Service, $"{server.Address}:{server.Port}"),
+                2 => new SetWeightCommand { RealServer = server, Weight = random.Next(0, 6), Cause = WeightChangeCause.Operator, RequestedBy = "ops" },
+                3 => new DrainCommand { RealServer = server, Timeout = TimeSpan.FromSeconds(random.Next(1, 4)), RequestedBy = "ops" },
+                _ => new RestoreCommand { RealServer = server, RequestedBy = "ops" },
+            };
+            await _reconciler.HandleAsync(e, default);
+            _time.Now += TimeSpan.FromSeconds(1);
+            await _reconciler.TickAsync(default);
+        }
+
+        Assert.Equal(_reconciler.Desired().SaveLines(), _reconciler.Applied!.SaveLines());
+        Assert.Equal(string.Join("\n", _reconciler.Applied.SaveLines()), Save());
+        Assert.Empty(await _reconciler.ResyncAsync(default));
+        Assert.Empty(_emitter.OfType<KernelDriftCorrected>());
+    }
 }
