@@ -9,8 +9,8 @@ namespace LvsEvents.Health;
 
 /// <summary>
 /// The health service's work: checks the running configuration's real servers with a <see cref="HealthEngine"/>, and
-/// on a reload replaces the engine with one for the new configuration (which starts from keepalived's initial states,
-/// as keepalived's own reload does for changed checkers). Events go through the durable spool, so checking goes on
+/// on a reload replaces the engine with one for the new configuration: checkers that are still there keep their state,
+/// new or changed ones start from keepalived's initial states, as keepalived's own reload does. Events go through the durable spool, so checking goes on
 /// while the bus is down.
 /// </summary>
 public sealed class HealthCheckService(
@@ -49,7 +49,7 @@ public sealed class HealthCheckService(
             while (!stoppingToken.IsCancellationRequested)
             {
                 using var engineStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var engine = new HealthEngine(model, outbox, clock, options.Value, logger);
+                var engine = new HealthEngine(model, outbox, clock, options.Value, logger, previous: Engine);
                 lock (_gate)
                 {
                     _engineStop = engineStop;

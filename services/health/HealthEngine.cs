@@ -28,7 +28,8 @@ public sealed class HealthEngine
         TimeProvider clock,
         HealthOptions options,
         ILogger logger,
-        Func<GlobalDefinitions, VirtualServer, RealServer, HealthChecker, IProbe?>? probeFactory = null)
+        Func<GlobalDefinitions, VirtualServer, RealServer, HealthChecker, IProbe?>? probeFactory = null,
+        HealthEngine? previous = null)
     {
         _outbox = outbox;
         _clock = clock;
@@ -36,7 +37,7 @@ public sealed class HealthEngine
         _logger = logger;
         _origin = clock.GetTimestamp();
         Scheduler = new ProbeScheduler(RunProbeAsync, Now, options.Tick, options.MaxConcurrentProbes, logger);
-        Services = Build(configuration, probeFactory ?? CreateProbe);
+        Services = Build(configuration, probeFactory ?? CreateProbe, previous);
         Watchdog = new CheckerWatchdog(this, options);
     }
 
@@ -71,7 +72,7 @@ public sealed class HealthEngine
         var start = Now();
         foreach (var service in Services)
         {
-            if (!service.Quorum.IsUp)
+            if (!service.Quorum.IsUp && !service.CarriedOver)
             {
                 // keepalived puts the sorry server in at start-up when the quorum is not met (alpha servers start down).
                 PostQuorum(service);
@@ -262,8 +263,17 @@ public sealed class HealthEngine
         return probe;
     }
 
-    private List<MonitoredVirtualService> Build(KeepalivedConfiguration configuration, Func<GlobalDefinitions, VirtualServer, RealServer, HealthChecker, IProbe?> probeFactory)
+    /// <summary>
+    /// The checkers of <paramref name="configuration"/>. After a reload (<paramref name="previous"/> given), a checker that
+    /// is still there with the same timing keeps its state, as do its real server's misc_dynamic weight and its virtual
+    /// service's quorum: a reload neither forgets a dead server nor announces changes that did not happen.
+    /// </summary>
+    private List<MonitoredVirtualService> Build(
+        KeepalivedConfiguration configuration, Func<GlobalDefinitions, VirtualServer, RealServer, HealthChecker, IProbe?> probeFactory, HealthEngine? previous)
     {
+        var oldCheckers = previous?.Checkers.ToDictionary(c => (c.Server.Ref, c.Probe.Label)) ?? [];
+        var oldServers = previous?.Services.SelectMany(s => s.RealServers).ToDictionary(r => r.Ref) ?? [];
+        var oldServices = previous?.Services.ToDictionary(s => s.Ref) ?? [];
         var services = new List<MonitoredVirtualService>();
         foreach (var virtualServer in configuration.VirtualServers)
         {
@@ -281,18 +291,27 @@ public sealed class HealthEngine
 
                     // alpha on the checker, else on the virtual server (the parser folds the latter into the former).
                     var alpha = checker.Alpha ?? virtualServer.Alpha;
-                    var runner = new CheckRunner(server, server.Checkers.Count, Unique(probe, labels), new CheckerStateMachine(CheckerTiming.Of(checker), alpha));
+                    var label = Unique(probe, labels);
+                    var timing = CheckerTiming.Of(checker);
+                    var machine = oldCheckers.TryGetValue((server.Ref, label.Label), out var old) && old.Machine.Timing == timing
+                        ? old.Machine
+                        : new CheckerStateMachine(timing, alpha);
+                    var runner = new CheckRunner(server, server.Checkers.Count, label, machine);
                     server.Checkers.Add(runner);
                 }
 
                 server.Health = new RealServerHealth(
                     realServer.Weight,
                     realServer.InhibitOnFailure || virtualServer.InhibitOnFailure,
-                    [.. server.Checkers.Select(c => c.Machine.IsUp)]);
+                    [.. server.Checkers.Select(c => c.Machine.IsUp)],
+                    oldServers.TryGetValue(server.Ref, out var oldServer) && oldServer.Health.ConfiguredWeight == realServer.Weight
+                        ? oldServer.Health.WantedWeight
+                        : null);
                 service.RealServers.Add(server);
             }
 
-            service.Quorum = new QuorumState(virtualServer.Quorum, virtualServer.Hysteresis, service.LiveWeight());
+            service.CarriedOver = oldServices.TryGetValue(service.Ref, out var oldService);
+            service.Quorum = new QuorumState(virtualServer.Quorum, virtualServer.Hysteresis, service.LiveWeight(), oldService?.Quorum.IsUp);
             services.Add(service);
         }
 

@@ -209,4 +209,44 @@ public class EngineTests(ITestOutputHelper output)
         Assert.Contains(findings, f => f.RealServer == Ref(server.Endpoint) && f.Expected == TimeSpan.FromSeconds(1.3)); // delay_before_retry 1 s + connect_timeout
         Assert.Empty(harness.Engine.Watchdog.Inspect(later));
     }
+
+    [Fact]
+    public async Task A_reload_keeps_the_state_of_checkers_that_are_still_there()
+    {
+        await using var server = new TestHttpServer();
+        var dead = Loopback.ClosedTcpPort();
+        const string checker = "TCP_CHECK { connect_timeout 0.3 retry 0 }";
+        var config = Vs(Rs(server.Endpoint, checker) + Rs(dead, checker), "quorum 2\n sorry_server 127.76.0.99 80");
+        HealthEngine before;
+        await using (var first = EngineHarness.Start(config))
+        {
+            await first.WaitForAsync<VirtualServiceQuorumChanged>(q => !q.Up, Wait, "quorum lost");
+            before = first.Engine;
+        }
+
+        await using var second = EngineHarness.Start(config, previous: before);
+        var deadServer = second.Engine.Services[0].RealServers.Single(r => r.Ref == Ref(dead));
+        Assert.Equal(HealthState.Down, deadServer.Health.State);
+        Assert.False(second.Engine.Services[0].Quorum.IsUp);
+        await second.WaitForAsync<ProbeCompleted>(p => p.RealServer == Ref(dead), Wait, "a probe of the dead server");
+        await Task.Delay(300);
+        Assert.Empty(second.Events.OfType<RealServerHealthChanged>());
+        Assert.Empty(second.Events.OfType<VirtualServiceQuorumChanged>());
+    }
+
+    [Fact]
+    public async Task First_probes_are_spread_over_the_warmup()
+    {
+        await using var server = new HangingTcpServer();
+        var servers = string.Concat(Enumerable.Range(0, 100).Select(i =>
+            Rs(new IPEndPoint(Loopback.NewAddress(), server.Endpoint.Port), $"TCP_CHECK {{\n connect_ip {server.Endpoint.Address}\n connect_timeout 1\n warmup 1\n }}")));
+        await using var harness = EngineHarness.Start(Vs(servers).Replace("delay_loop 0.4", "delay_loop 5", StringComparison.Ordinal));
+        await harness.WaitForAsync<ProbeCompleted>(_ => harness.Events.OfType<ProbeCompleted>().Count() >= 100, Wait, "100 first probes");
+        var times = harness.Events.OfType<ProbeCompleted>().Take(100).Select(p => p.OccurredAt).Order().ToList();
+        var spread = times[^1] - times[0];
+        Assert.InRange(spread, TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(1500));
+        // Not all at once: no tenth of the warmup holds more than 40 of them (the first also pays for JIT compilation).
+        var busiest = times.GroupBy(t => (t - times[0]).Ticks / TimeSpan.FromMilliseconds(100).Ticks).Max(g => g.Count());
+        Assert.True(busiest <= 40, $"{busiest} of 100 first probes in one tenth of the warmup");
+    }
 }

@@ -18,6 +18,9 @@ public sealed class MonitoredVirtualService(VirtualServiceRef reference, Virtual
 
     public Lock Gate { get; } = new();
 
+    /// <summary>The service was already checked before a reload (its quorum state is carried over, not announced again).</summary>
+    public bool CarriedOver { get; set; }
+
     /// <summary>The sum of the weights of the live real servers (under <see cref="Gate"/>).</summary>
     public int LiveWeight()
     {

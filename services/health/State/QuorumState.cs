@@ -5,14 +5,14 @@ namespace LvsEvents.Health.State;
 /// reaches quorum + hysteresis and lost when the live weight is 0 or falls below quorum - hysteresis, so a weight
 /// hovering around the quorum does not flap the sorry server.
 /// </summary>
-public sealed class QuorumState(int quorum, int hysteresis, int initialLiveWeight)
+public sealed class QuorumState(int quorum, int hysteresis, int initialLiveWeight, bool? initiallyUp = null)
 {
     public int Quorum => quorum;
 
     public int Hysteresis => hysteresis;
 
-    /// <summary>At start-up there is no history to hold on to: the quorum is met or not.</summary>
-    public bool IsUp { get; private set; } = initialLiveWeight >= quorum && initialLiveWeight > 0;
+    /// <summary>At start-up there is no history to hold on to: the quorum is met or not (a reload carries the state over).</summary>
+    public bool IsUp { get; private set; } = initiallyUp ?? (initialLiveWeight >= quorum && initialLiveWeight > 0);
 
     public int LiveWeight { get; private set; } = initialLiveWeight;
 

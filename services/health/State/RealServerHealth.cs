@@ -23,16 +23,23 @@ public sealed class RealServerHealth
     private int _failedCheckers;
     private int _wantedWeight;
 
-    public RealServerHealth(int configuredWeight, bool inhibitOnFailure, IReadOnlyList<bool> checkersInitiallyUp)
+    /// <param name="configuredWeight">weight in the configuration.</param>
+    /// <param name="inhibitOnFailure">inhibit_on_failure of the server or its virtual server.</param>
+    /// <param name="checkersInitiallyUp">Each checker's state to start from.</param>
+    /// <param name="wantedWeight">A misc_dynamic weight carried over a reload.</param>
+    public RealServerHealth(int configuredWeight, bool inhibitOnFailure, IReadOnlyList<bool> checkersInitiallyUp, int? wantedWeight = null)
     {
         ConfiguredWeight = configuredWeight;
-        _wantedWeight = configuredWeight;
+        _wantedWeight = wantedWeight ?? configuredWeight;
         _inhibitOnFailure = inhibitOnFailure;
         _checkerUp = [.. checkersInitiallyUp];
         _failedCheckers = _checkerUp.Count(up => !up);
     }
 
     public int ConfiguredWeight { get; }
+
+    /// <summary>The configured weight, or the one misc_dynamic asked for.</summary>
+    public int WantedWeight => _wantedWeight;
 
     public HealthState State => _failedCheckers == 0 ? HealthState.Up : HealthState.Down;
 
