@@ -9,13 +9,14 @@ namespace LvsEvents.Health.Tests;
 public class ServiceProcessTests
 {
     [Fact]
-    public async Task Lvs_health_probes_and_spools_every_result_while_the_bus_is_down()
+    public async Task Lvs_health_probes_and_spools_every_result_while_the_bus_is_down_and_reloads_on_sighup()
     {
         var directory = Directory.CreateTempSubdirectory("lvs-health-process-").FullName;
         await using var server = new TestHttpServer();
+        await using var added = new TestHttpServer();
         var closed = Loopback.ClosedTcpPort();
         var config = Path.Combine(directory, "keepalived.conf");
-        await File.WriteAllTextAsync(config, $$"""
+        string Config(string extra) => $$"""
             global_defs {
                 router_id test-director
             }
@@ -34,8 +35,10 @@ public class ServiceProcessTests
                         retry 0
                     }
                 }
+                {{extra}}
             }
-            """);
+            """;
+        await File.WriteAllTextAsync(config, Config(""));
         var spool = Path.Combine(directory, "spool");
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "lvs-health.dll"), "--config", config])
         {
@@ -65,6 +68,23 @@ public class ServiceProcessTests
             }
 
             Assert.True(server.Connections >= 5, "lvs-health did not probe: " + string.Join('\n', output));
+
+            // SIGHUP after adding a real server: it gets checked too.
+            await File.WriteAllTextAsync(config, Config($$"""
+                real_server {{added.Endpoint.Address}} {{added.Endpoint.Port}} {
+                    HTTP_GET {
+                        url { path / status_code 200 }
+                        connect_timeout 0.5
+                    }
+                }
+                """));
+            Process.Start("kill", ["-HUP", process.Id.ToString()])!.WaitForExit();
+            while (added.Connections < 3 && DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(added.Connections >= 3, "the reload did not add the real server: " + string.Join('\n', output));
             await Task.Delay(500);
         }
         finally
