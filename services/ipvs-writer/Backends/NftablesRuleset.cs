@@ -48,6 +48,9 @@ public static class NftablesRuleset
             return $"{service.Key}: IPv6 virtual services need the IPVS backend (the nftables table is ip only)";
         }
 
+        // One pass: this runs for every service of every desired table.
+        var total = 0L;
+        bool? portless = null;
         foreach (var d in service.Destinations.Values)
         {
             if (d.Method != ForwardingMethod.Nat)
@@ -64,19 +67,17 @@ public static class NftablesRuleset
             {
                 return $"{service.Key}: real server {d.Key} is IPv6; the nftables table is ip only";
             }
+
+            if (portless is { } p && p != (d.Key.Port == 0))
+            {
+                return $"{service.Key}: real servers mix port and no port; nftables needs one form per service";
+            }
+
+            portless = d.Key.Port == 0;
+            total += d.Weight;
         }
 
-        if (service.Destinations.Values.Select(d => d.Key.Port == 0).Distinct().Count() > 1)
-        {
-            return $"{service.Key}: real servers mix port and no port; nftables needs one form per service";
-        }
-
-        if (service.Destinations.Values.Sum(d => (long)d.Weight) > int.MaxValue)
-        {
-            return $"{service.Key}: total weight exceeds {int.MaxValue}";
-        }
-
-        return null;
+        return total > int.MaxValue ? $"{service.Key}: total weight exceeds {int.MaxValue}" : null;
     }
 
     /// <summary>The whole table as one transaction: create-if-missing, delete, rebuild. Atomic: all or nothing.</summary>

@@ -69,14 +69,15 @@ public static class DesiredState
         {
             var rsRef = new RealServerRef(reference, Refs.Address(rs.Address), rs.Port ?? vs.Port ?? 0);
             var key = new DestinationKey(rsRef.Address, rsRef.Port);
-            var weight = overrides.Weights.TryGetValue(rsRef, out var w) ? w
-                : health.DynamicWeights.TryGetValue(rsRef, out var dw) ? dw
+            // IsEmpty first: on a large table most lookups are into empty maps, and hashing a reference is not free.
+            var weight = !overrides.Weights.IsEmpty && overrides.Weights.TryGetValue(rsRef, out var w) ? w
+                : !health.DynamicWeights.IsEmpty && health.DynamicWeights.TryGetValue(rsRef, out var dw) ? dw
                 : rs.Weight;
-            var up = health.Health.TryGetValue(rsRef, out var state) && state != HealthState.Unknown
+            var up = !health.Health.IsEmpty && health.Health.TryGetValue(rsRef, out var state) && state != HealthState.Unknown
                 ? state == HealthState.Up
                 : !(rs.Checkers.Count > 0 && (vs.Alpha || rs.Checkers.Any(c => c.Alpha == true)));
 
-            if (overrides.Drains.TryGetValue(rsRef, out var drain))
+            if (!overrides.Drains.IsEmpty && overrides.Drains.TryGetValue(rsRef, out var drain))
             {
                 if (!drain.Finished && (up || rs.InhibitOnFailure || vs.InhibitOnFailure))
                 {

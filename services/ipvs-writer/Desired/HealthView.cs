@@ -91,6 +91,23 @@ public static class Refs
     public static RealServerRef Normalize(RealServerRef r) =>
         new(Normalize(r.VirtualService), Address(r.Address), r.Port);
 
-    public static string Address(string address) =>
-        address.Length > 0 && IPAddress.TryParse(address, out var ip) ? ip.ToString() : address;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Canonical = new(StringComparer.Ordinal);
+
+    /// <summary>The canonical text of an address (cached: the same few thousand addresses come by again and again).</summary>
+    public static string Address(string address)
+    {
+        if (Canonical.TryGetValue(address, out var canonical))
+        {
+            return canonical;
+        }
+
+        canonical = address.Length > 0 && IPAddress.TryParse(address, out var ip) ? ip.ToString() : address;
+        if (Canonical.Count > 1 << 20)
+        {
+            Canonical.Clear();
+        }
+
+        Canonical[address] = canonical;
+        return canonical;
+    }
 }
