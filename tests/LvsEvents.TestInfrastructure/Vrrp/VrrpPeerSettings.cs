@@ -21,8 +21,13 @@ public sealed record VrrpPeerSettings
     /// <summary>Extra lines inside the instance block.</summary>
     public string Extra { get; init; } = "";
 
+    /// <summary>A whole keepalived.conf instead of the single instance above; <c>NET_NAMESPACE</c> in it becomes the node's.</summary>
+    public string? RawConfig { get; init; }
+
     public string Render(string? networkNamespace = null)
     {
+        if (RawConfig is not null)
+            return RawConfig.Replace("NET_NAMESPACE", networkNamespace is null ? "" : "net_namespace " + networkNamespace, StringComparison.Ordinal);
         var interval = AdvertInterval.ToString(CultureInfo.InvariantCulture);
         var auth = Version == 2 && Password is not null ? $$"""
                 authentication {
