@@ -68,7 +68,7 @@ public sealed class KernelTableDiffTests
         Assert.Equal(
             [
                 "-A --sctp-service [2001:db8::1]:9 -s sh",
-                "-a --sctp-service [2001:db8::1]:9 -r [2001:db8::2]:9 -i -w 2",
+                "-a --sctp-service [2001:db8::1]:9 -r [2001:db8::2]:9 -i -w 2 --tun-type ipip",
                 "-A -t 192.168.1.100:80 -s wlc -p 50 -M 255.255.255.0",
                 "-a -t 192.168.1.100:80 -r 192.168.1.20:80 -g -w 1 -x 100 -y 10",
                 "-A -f 3 -s rr -p 360",

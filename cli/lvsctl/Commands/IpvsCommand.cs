@@ -62,13 +62,13 @@ public sealed class IpvsCommand : ICommandGroup
                 table = later;
             }
 
-            var header = backend.Name == NftablesBackend.BackendName
-                ? $"LvsEvents nftables table {NftablesRuleset.Family} {NftablesRuleset.TableName} (no IPVS in this kernel; ipvsadm -Ln layout, - = not counted)"
-                : "IP Virtual Server version 1.2.1 (size=4096)";
+            var header = backend is IpvsBackend ipvs
+                ? ipvs.VersionLine()
+                : $"LvsEvents nftables table {NftablesRuleset.Family} {NftablesRuleset.TableName} (no IPVS in this kernel; ipvsadm -Ln layout, - = not counted)";
             output.Write(IpvsadmListing.Format(table, mode, header, rates));
             return 0;
         }
-        catch (Exception e) when (e is KernelTableException or Eventing.ConfigurationException)
+        catch (Exception e) when (e is KernelTableException or Eventing.ConfigurationException or LvsEvents.Ipvs.IpvsException)
         {
             error.WriteLine($"lvsctl ipvs: {e.Message}");
             return 1;

@@ -10,26 +10,17 @@ public static class BackendSelector
 {
     public const string ProcIpvs = "/proc/net/ip_vs";
 
-    /// <summary>Builds the IPVS backend; null until the netlink client (shared/LvsEvents.Ipvs) is plugged in.</summary>
-    public static Func<IKernelTableBackend>? IpvsFactory { get; set; }
-
     public static IKernelTableBackend Create(string choice, ILogger logger, string? networkNamespace = null)
     {
+        // The IPVS module is kernel-wide: the writer's own /proc/net/ip_vs answers for any namespace.
         var kernelHasIpvs = File.Exists(ProcIpvs);
         switch (choice)
         {
+            case "auto" when kernelHasIpvs:
+                logger.LogInformation("Backend: ipvs ({Proc} exists: this kernel has IPVS)", ProcIpvs);
+                return Ipvs(networkNamespace);
             case "auto":
-                if (kernelHasIpvs && IpvsFactory is { } factory)
-                {
-                    logger.LogInformation("Backend: ipvs ({Proc} exists: this kernel has IPVS)", ProcIpvs);
-                    return factory();
-                }
-
-                logger.LogInformation(
-                    kernelHasIpvs
-                        ? "Backend: nftables (this kernel has IPVS, but this build has no IPVS netlink backend yet)"
-                        : "Backend: nftables ({Proc} absent: this kernel has no IPVS; NAT services only, table ip lvsevents)",
-                    ProcIpvs);
+                logger.LogInformation("Backend: nftables ({Proc} absent: this kernel has no IPVS; NAT services only, table ip lvsevents)", ProcIpvs);
                 return new NftablesBackend(new LibNftables(networkNamespace));
             case "nftables":
                 logger.LogInformation("Backend: nftables (chosen with --backend)");
@@ -40,10 +31,22 @@ public static class BackendSelector
                     throw new Eventing.ConfigurationException($"--backend ipvs: this kernel has no IPVS ({ProcIpvs} absent); load it with `modprobe ip_vs` or use --backend nftables");
                 }
 
-                return IpvsFactory?.Invoke()
-                    ?? throw new Eventing.ConfigurationException("--backend ipvs: this build has no IPVS netlink backend yet; use --backend nftables");
+                logger.LogInformation("Backend: ipvs (chosen with --backend)");
+                return Ipvs(networkNamespace);
             default:
                 throw new Eventing.ConfigurationException($"--backend {choice}: expected auto, ipvs or nftables");
+        }
+    }
+
+    private static IpvsBackend Ipvs(string? networkNamespace)
+    {
+        try
+        {
+            return new IpvsBackend(networkNamespace is null ? LvsEvents.Ipvs.IpvsClient.Open() : LvsEvents.Ipvs.IpvsClient.OpenInNamespace(networkNamespace));
+        }
+        catch (LvsEvents.Ipvs.IpvsException e)
+        {
+            throw new Eventing.ConfigurationException($"--backend ipvs: {e.Message}");
         }
     }
 }

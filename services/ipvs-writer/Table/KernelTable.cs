@@ -155,6 +155,12 @@ public sealed record KernelService(
             line.Append(CultureInfo.InvariantCulture, $" -y {destination.LowerThreshold}");
         }
 
+        if (destination.Method == ForwardingMethod.Tunnel)
+        {
+            // ipvsadm 1.31 names the tunnel type of every tunnelled destination.
+            line.Append(" --tun-type ipip");
+        }
+
         return line.ToString();
     }
 }
