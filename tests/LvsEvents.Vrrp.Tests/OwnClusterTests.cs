@@ -31,6 +31,13 @@ public sealed class OwnClusterTests : IAsyncLifetime
         first.Signal(LibC.SIGKILL);
         var took = await VrrpLab.WaitForVipAsync(second, TimeSpan.FromSeconds(3 + 156 / 256.0 + 1.5), "kill -9 of a");
         Assert.True(took > TimeSpan.FromSeconds(2.5), $"b took over after {took}");
+        // keepalived's ARP timing: garp_master_repeat (5) at once, as many again garp_master_delay (1 s here) later.
+        var now = await _bus.WaitForAsync<GratuitousArpSent>(second.NodeId, e => e.Reason == "became master", TimeSpan.FromSeconds(5), "gratuitous ARPs");
+        var later = await _bus.WaitForAsync<GratuitousArpSent>(second.NodeId, e => e.Reason.StartsWith("garp_master_delay 1 s", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(5), "the delayed gratuitous ARPs");
+        Assert.Equal(5, now.Count);
+        Assert.Equal([_lab.Vip.ToString()], later.Addresses);
+        Assert.InRange((later.OccurredAt - now.OccurredAt).TotalSeconds, 0.9, 2.0);
 
         var back = await _lab.StartOursAsync(a, _lab.Settings(a, 150) with { RouterId = _lab.NodeId("a2") });
         await _bus.WaitForAsync<VrrpStateChanged>(back.NodeId, e => e.To == VrrpState.Master && e.Reason == VrrpTransitionReason.Preempted,
