@@ -30,7 +30,16 @@ internal static class HealthBenchmark
             }
 
             var ours = await RunOursAsync(servers, seconds, warmup, directory, serverProcess);
-            var haproxy = skipHaproxy ? null : await RunHaproxyAsync(servers, seconds, warmup, directory, serverProcess);
+            Measurement? haproxy = null;
+            try
+            {
+                haproxy = skipHaproxy ? null : await RunHaproxyAsync(servers, seconds, warmup, directory, serverProcess);
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine(e.Message);
+            }
+
             Print(servers, seconds, ours, haproxy);
             return ours.MissedIntervals == 0 ? 0 : 1;
         }
@@ -181,7 +190,7 @@ internal static class HealthBenchmark
         var config = Path.Combine(directory, "haproxy.cfg");
         var text = new StringBuilder("""
             global
-                maxconn 5000
+                maxconn 2000
                 log stdout format raw local0 emerg
             defaults
                 timeout connect 2s
