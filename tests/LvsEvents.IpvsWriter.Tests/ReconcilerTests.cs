@@ -205,4 +205,35 @@ public sealed class ReconcilerTests : IDisposable
         Assert.Empty(await _reconciler.ResyncAsync(default));
         Assert.Empty(_emitter.OfType<KernelDriftCorrected>());
     }
+
+    [Fact]
+    public async Task The_health_snapshot_heals_what_was_missed_and_changes_nothing_when_already_known()
+    {
+        await _reconciler.ResyncAsync(default);
+        VirtualServiceHealthSnapshot Snapshot(HealthState second, int thirdWeight) => new()
+        {
+            EventId = Guid.CreateVersion7(), NodeId = "d1", VirtualService = VirtualServiceRef.Parse(Service), SnapshotId = Guid.CreateVersion7(),
+            VirtualServiceCount = 1, QuorumUp = true, LiveWeight = 4, Quorum = 1, Hysteresis = 0,
+            RealServers =
+            [
+                new RealServerHealthEntry("10.1.0.1:80", HealthState.Up, 3, 0),
+                new RealServerHealthEntry("10.1.0.2:80", second, 2, second == HealthState.Down ? 1 : 0),
+                new RealServerHealthEntry("10.1.0.3:80", HealthState.Up, thirdWeight, 0),
+            ],
+        };
+
+        // The writer missed "10.1.0.2 down" and a misc_dynamic weight 4 for 10.1.0.3 while the bus was away.
+        var missed = Snapshot(HealthState.Down, 4);
+        var operations = await _reconciler.HandleAsync(missed, default);
+
+        Assert.Equal(["DeleteDestination -a -t 10.0.0.1:80 -r 10.1.0.2:80 -m -w 2", "EditDestination -a -t 10.0.0.1:80 -r 10.1.0.3:80 -m -w 1 → -a -t 10.0.0.1:80 -r 10.1.0.3:80 -m -w 4"],
+            operations.Select(o => o.Change()).Order(StringComparer.Ordinal));
+        Assert.All(_emitter.OfType<KernelRuleApplied>().Where(e => e.CausationId == missed.EventId), e => Assert.Equal(missed.EventId, e.CorrelationId));
+        Assert.Empty(await _reconciler.HandleAsync(Snapshot(HealthState.Down, 4), default));
+
+        Assert.Equal(2, (await _reconciler.HandleAsync(Snapshot(HealthState.Up, 1), default)).Count);
+        Assert.Contains("-a -t 10.0.0.1:80 -r 10.1.0.2:80 -m -w 2", Save());
+        Assert.Contains("-a -t 10.0.0.1:80 -r 10.1.0.3:80 -m -w 1", Save());
+        Assert.True(WriterEventConsumer.Relevant(missed, "d1"));
+    }
 }

@@ -30,6 +30,40 @@ public sealed record HealthView
     };
 
     /// <summary>
+    /// Catches up from the health service's periodic snapshot of one virtual service: its servers take the states the
+    /// snapshot lists (what was missed while the bus was away is healed), servers of that service it does not list are
+    /// forgotten (back to the default), and its quorum is taken. A listed weight that differs from the configured one
+    /// (<paramref name="configuredWeight"/>; null: not configured) is a misc_dynamic weight and is kept as such.
+    /// </summary>
+    public HealthView ApplySnapshot(VirtualServiceHealthSnapshot snapshot, Func<RealServerRef, int?> configuredWeight)
+    {
+        var service = Refs.Normalize(snapshot.VirtualService);
+        var health = Health.RemoveRange(Health.Keys.Where(k => k.VirtualService == service));
+        var weights = DynamicWeights.RemoveRange(DynamicWeights.Keys.Where(k => k.VirtualService == service));
+        foreach (var entry in snapshot.RealServers)
+        {
+            var colon = entry.Endpoint.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(entry.Endpoint.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port))
+            {
+                continue;
+            }
+
+            var server = new RealServerRef(service, Refs.Address(entry.Endpoint[..colon].Trim('[', ']')), port);
+            if (entry.State != HealthState.Unknown)
+            {
+                health = health.SetItem(server, entry.State);
+            }
+
+            if (configuredWeight(server) is { } configured && configured != entry.Weight)
+            {
+                weights = weights.SetItem(server, entry.Weight);
+            }
+        }
+
+        return this with { Health = health, DynamicWeights = weights, QuorumUp = QuorumUp.SetItem(service, snapshot.QuorumUp) };
+    }
+
+    /// <summary>
     /// Replaces what is known with a full picture (the health service's periodic snapshot): servers it lists take its
     /// state; nothing else is kept, so a snapshot heals anything missed while the bus was away.
     /// </summary>

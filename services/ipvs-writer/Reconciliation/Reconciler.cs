@@ -102,7 +102,7 @@ public sealed class Reconciler : IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            _health = _health.Apply(e);
+            _health = e is VirtualServiceHealthSnapshot snapshot ? _health.ApplySnapshot(snapshot, ConfiguredWeight) : _health.Apply(e);
             _overrides = _overrides.Apply(e, _time.GetUtcNow());
             return await ApplyDesiredAsync(e, cancellationToken, scope: ScopeOf(e)).ConfigureAwait(false);
         }
@@ -196,12 +196,29 @@ public sealed class Reconciler : IDisposable
         return counted.Count > 0 && counted.All(s => s.ActiveConnections is 0 && s.InactiveConnections is 0);
     }
 
+    private int? ConfiguredWeight(RealServerRef server)
+    {
+        foreach (var vs in _configuration.VirtualServers)
+        {
+            foreach (var rs in vs.RealServers)
+            {
+                if (DesiredState.ReferenceOf(vs, rs) == server)
+                {
+                    return rs.Weight;
+                }
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The one virtual service an event can change, or null when it may change any.</summary>
     private static VirtualServiceRef? ScopeOf(LvsEvent e) => e switch
     {
         RealServerHealthChanged h => Refs.Normalize(h.RealServer.VirtualService),
         RealServerWeightChanged w => Refs.Normalize(w.RealServer.VirtualService),
         VirtualServiceQuorumChanged q => Refs.Normalize(q.VirtualService),
+        VirtualServiceHealthSnapshot s => Refs.Normalize(s.VirtualService),
         SetWeightCommand c => Refs.Normalize(c.RealServer.VirtualService),
         DrainCommand c => Refs.Normalize(c.RealServer.VirtualService),
         RestoreCommand c => Refs.Normalize(c.RealServer.VirtualService),

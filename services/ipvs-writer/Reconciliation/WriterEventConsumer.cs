@@ -7,7 +7,7 @@ namespace LvsEvents.IpvsWriter.Reconciliation;
 
 /// <summary>
 /// Takes the events the writer acts on from the bus: this node's health decisions (health changes, misc_dynamic
-/// weights, quorum) and commands from anywhere (set-weight, drain, restore; both directors apply them). Each director
+/// weights, quorum, and the periodic per-service health snapshot it catches up from) and commands from anywhere (set-weight, drain, restore; both directors apply them). Each director
 /// has its own durable queue, so events published while the writer was down are applied when it returns.
 /// </summary>
 public sealed class WriterEventConsumer(Reconciler reconciler, ServiceIdentity identity, ILogger<WriterEventConsumer> logger) : IConsumer<EventBatch>
@@ -42,7 +42,7 @@ public sealed class WriterEventConsumer(Reconciler reconciler, ServiceIdentity i
     public static bool Relevant(LvsEvent e, string nodeId) => e switch
     {
         LvsCommand => true,
-        RealServerHealthChanged or VirtualServiceQuorumChanged => e.NodeId == nodeId,
+        RealServerHealthChanged or VirtualServiceQuorumChanged or VirtualServiceHealthSnapshot => e.NodeId == nodeId,
         RealServerWeightChanged => e.NodeId == nodeId && e.Service != "ipvs-writer",
         _ => false,
     };
