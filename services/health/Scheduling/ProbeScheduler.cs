@@ -111,14 +111,16 @@ public sealed class ProbeScheduler(
             TimeSpan sleep;
             lock (_gate)
             {
-                while (_due.TryPeek(out var runner, out var dueAt) && dueAt <= current)
+                // Waits are whole milliseconds: what falls due within the next one goes now (at most 1 ms early),
+                // instead of the loop spinning through zero-length waits.
+                while (_due.TryPeek(out var runner, out var dueAt) && dueAt <= current + Resolution)
                 {
                     _due.Dequeue();
                     ready.Add(runner);
                 }
 
                 var next = _due.TryPeek(out _, out var nextDue) ? nextDue : TimeSpan.MaxValue;
-                sleep = ready.Count > 0 ? TimeSpan.Zero : next == TimeSpan.MaxValue ? tick : Min(next - current, tick);
+                sleep = ready.Count > 0 ? TimeSpan.Zero : next == TimeSpan.MaxValue ? tick : Max(Min(next - current, tick), Resolution);
                 _sleepingUntil = ready.Count > 0 ? current : current + sleep;
             }
 
@@ -136,7 +138,11 @@ public sealed class ProbeScheduler(
         }
     }
 
+    private static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(1);
+
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     internal async Task RunOneAsync(CheckRunner runner)
     {
