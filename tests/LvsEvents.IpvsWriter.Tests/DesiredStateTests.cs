@@ -183,4 +183,33 @@ public sealed class DesiredStateTests
         var down = HealthView.Empty.Apply(Config.Down("GROUP/web", "10.1.0.1:80"));
         Assert.All(DesiredState.Build(configuration, down, WeightOverrides.None).Services.Values, s => Assert.Empty(s.Destinations));
     }
+
+    [Fact]
+    public void A_real_server_without_a_port_answers_to_the_health_service_s_name_and_to_the_kernel_s()
+    {
+        var configuration = Config.Parse("""
+            virtual_server 10.0.0.1 80 {
+                lb_algo wrr
+                protocol TCP
+                real_server 10.1.0.1 {
+                    weight 2
+                    TCP_CHECK { connect_port 80 }
+                }
+            }
+            """);
+        var vs = configuration.VirtualServers[0];
+        Assert.Equal("TCP/10.0.0.1:80->10.1.0.1:0", DesiredState.ReferenceOf(vs, vs.RealServers[0]).ToString());
+        Assert.Equal(["-A -t 10.0.0.1:80 -s wrr", "-a -t 10.0.0.1:80 -r 10.1.0.1:80 -m -w 2"], DesiredState.Build(configuration, HealthView.Empty, WeightOverrides.None).SaveLines());
+
+        // The health service names it with port 0 ...
+        var down = HealthView.Empty.Apply(Config.Down("TCP/10.0.0.1:80", "10.1.0.1:0"));
+        Assert.Empty(DesiredState.Build(configuration, down, WeightOverrides.None).Services.Values.Single().Destinations);
+
+        // ... an operator may use the port the kernel shows.
+        var overrides = WeightOverrides.None.Apply(new SetWeightCommand
+        {
+            RealServer = RealServerRef.Parse("TCP/10.0.0.1:80->10.1.0.1:80"), Weight = 7, Cause = WeightChangeCause.Operator, RequestedBy = "ops",
+        }, DateTimeOffset.UtcNow);
+        Assert.Equal(7, DesiredState.Build(configuration, HealthView.Empty, overrides).Services.Values.Single().Destinations.Values.Single().Weight);
+    }
 }

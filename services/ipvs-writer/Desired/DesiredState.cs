@@ -58,8 +58,20 @@ public static class DesiredState
         };
     }
 
+    /// <summary>How events name a real_server: the health service uses its own port, 0 when the block gives none.</summary>
     public static RealServerRef ReferenceOf(VirtualServer vs, RealServer rs) =>
-        Refs.Normalize(new RealServerRef(ReferenceOf(vs), rs.Address, rs.Port ?? vs.Port ?? 0));
+        Refs.Normalize(new RealServerRef(ReferenceOf(vs), rs.Address, rs.Port ?? 0));
+
+    /// <summary>The same real server named with the port the kernel uses (the virtual server's when it has none).</summary>
+    public static RealServerRef? KernelReferenceOf(VirtualServer vs, RealServer rs) =>
+        rs.Port is null && vs.Port is { } port ? Refs.Normalize(new RealServerRef(ReferenceOf(vs), rs.Address, port)) : null;
+
+    /// <summary>A value given for a real server under either of its names.</summary>
+    private static bool TryFind<T>(System.Collections.Immutable.ImmutableDictionary<RealServerRef, T> map, RealServerRef name, RealServerRef? other, out T value)
+    {
+        value = default!;
+        return !map.IsEmpty && (map.TryGetValue(name, out value!) || other is not null && map.TryGetValue(other, out value!));
+    }
 
     private static List<KernelDestination> Destinations(VirtualServer vs, VirtualServiceRef reference, HealthView health, WeightOverrides overrides)
     {
@@ -67,17 +79,19 @@ public static class DesiredState
         var liveWeight = 0L;
         foreach (var rs in vs.RealServers)
         {
-            var rsRef = new RealServerRef(reference, Refs.Address(rs.Address), rs.Port ?? vs.Port ?? 0);
-            var key = new DestinationKey(rsRef.Address, rsRef.Port);
-            // IsEmpty first: on a large table most lookups are into empty maps, and hashing a reference is not free.
-            var weight = !overrides.Weights.IsEmpty && overrides.Weights.TryGetValue(rsRef, out var w) ? w
-                : !health.DynamicWeights.IsEmpty && health.DynamicWeights.TryGetValue(rsRef, out var dw) ? dw
+            // Events name the server with its own port (0 if none); operators may use the kernel's port.
+            var address = Refs.Address(rs.Address);
+            var rsRef = new RealServerRef(reference, address, rs.Port ?? 0);
+            var kernelRef = rs.Port is null && vs.Port is { } vsPort ? rsRef with { Port = vsPort } : null;
+            var key = new DestinationKey(address, rs.Port ?? vs.Port ?? 0);
+            var weight = TryFind(overrides.Weights, rsRef, kernelRef, out var w) ? w
+                : TryFind(health.DynamicWeights, rsRef, kernelRef, out var dw) ? dw
                 : rs.Weight;
-            var up = !health.Health.IsEmpty && health.Health.TryGetValue(rsRef, out var state) && state != HealthState.Unknown
+            var up = TryFind(health.Health, rsRef, kernelRef, out var state) && state != HealthState.Unknown
                 ? state == HealthState.Up
                 : !(rs.Checkers.Count > 0 && (vs.Alpha || rs.Checkers.Any(c => c.Alpha == true)));
 
-            if (!overrides.Drains.IsEmpty && overrides.Drains.TryGetValue(rsRef, out var drain))
+            if (TryFind(overrides.Drains, rsRef, kernelRef, out var drain))
             {
                 if (!drain.Finished && (up || rs.InhibitOnFailure || vs.InhibitOnFailure))
                 {

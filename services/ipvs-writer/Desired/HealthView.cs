@@ -54,7 +54,8 @@ public sealed record HealthView
                 health = health.SetItem(server, entry.State);
             }
 
-            if (configuredWeight(server) is { } configured && configured != entry.Weight)
+            // Down under inhibit_on_failure the health service reports weight 0: that is not a dynamic weight.
+            if (entry.State == HealthState.Up && configuredWeight(server) is { } configured && configured != entry.Weight)
             {
                 weights = weights.SetItem(server, entry.Weight);
             }

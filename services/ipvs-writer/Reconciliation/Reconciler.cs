@@ -202,7 +202,7 @@ public sealed class Reconciler : IDisposable
         {
             foreach (var rs in vs.RealServers)
             {
-                if (DesiredState.ReferenceOf(vs, rs) == server)
+                if (DesiredState.ReferenceOf(vs, rs) == server || DesiredState.KernelReferenceOf(vs, rs) == server)
                 {
                     return rs.Weight;
                 }
