@@ -62,13 +62,13 @@ public sealed class GratuitousArpAnnouncer(VrrpInstanceDefinition definition, IV
     {
         if (count <= 0)
             return;
-        var sent = new List<string>();
+        var sent = new List<(string Address, string Interface)>();
         foreach (var address in definition.OwnedAddresses)
         {
             try
             {
                 await link.SendGratuitousArpsAsync(address, count, definition.GratuitousArp.Interval, token).ConfigureAwait(false);
-                sent.Add(address.Address.ToString());
+                sent.Add((address.Address.ToString(), address.Interface));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -79,13 +79,16 @@ public sealed class GratuitousArpAnnouncer(VrrpInstanceDefinition definition, IV
             return;
         if (reason is null)
         {
-            logger.LogDebug("{Instance}: refreshed gratuitous ARPs for {Addresses}", definition.Name, sent);
+            logger.LogDebug("{Instance}: refreshed gratuitous ARPs for {Addresses}", definition.Name, sent.Select(s => s.Address));
             return;
         }
-        events.Post(new GratuitousArpSent
+        foreach (var onInterface in sent.GroupBy(s => s.Interface))
         {
-            Instance = definition.Name, Addresses = sent, Interface = definition.Interface, Count = count, Reason = reason,
-            CorrelationId = cause ?? default, CausationId = cause,
-        });
+            events.Post(new GratuitousArpSent
+            {
+                Instance = definition.Name, Addresses = onInterface.Select(s => s.Address).ToList(), Interface = onInterface.Key, Count = count,
+                Reason = reason, CorrelationId = cause ?? default, CausationId = cause,
+            });
+        }
     }
 }
