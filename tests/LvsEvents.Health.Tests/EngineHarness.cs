@@ -23,7 +23,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     private readonly Task _reading;
     private readonly ConcurrentQueue<LvsEvent> _events = new();
 
-    private EngineHarness(string configuration, HealthOptions? options, HealthEngine? previous)
+    private EngineHarness(string configuration, HealthOptions? options, HealthEngine? previous, Func<Keepalived.Model.GlobalDefinitions, Keepalived.Model.VirtualServer, Keepalived.Model.RealServer, Keepalived.Model.HealthChecker, Checking.IProbe?>? probes)
     {
         var parsed = ConfigurationParser.ParseText(configuration);
         Assert.Empty(parsed.Errors);
@@ -32,7 +32,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         var emitter = new EventEmitter(_spool, new ServiceIdentity("test-director", "health"), TimeProvider.System);
         Logs = new CapturedLogs();
         var outbox = new EventOutbox(emitter, new Logger<EventOutbox>(new LoggerFactory([Logs])));
-        Engine = new HealthEngine(parsed.Configuration, outbox, TimeProvider.System, options ?? new HealthOptions(), Logs.CreateLogger("engine"), previous: previous);
+        Engine = new HealthEngine(parsed.Configuration, outbox, TimeProvider.System, options ?? new HealthOptions(), Logs.CreateLogger("engine"), probes, previous);
         _running = Task.WhenAll(outbox.RunAsync(_stop.Token), Engine.RunAsync(_stop.Token));
         _reading = Task.Run(ReadAsync);
     }
@@ -43,7 +43,12 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public IReadOnlyCollection<LvsEvent> Events => _events;
 
-    public static EngineHarness Start(string configuration, HealthOptions? options = null, HealthEngine? previous = null) => new(configuration, options, previous);
+    public static EngineHarness Start(
+        string configuration,
+        HealthOptions? options = null,
+        HealthEngine? previous = null,
+        Func<Keepalived.Model.GlobalDefinitions, Keepalived.Model.VirtualServer, Keepalived.Model.RealServer, Keepalived.Model.HealthChecker, Checking.IProbe?>? probes = null) =>
+        new(configuration, options, previous, probes);
 
     /// <summary>The first event of type <typeparamref name="T"/> matching <paramref name="match"/>, waiting at most <paramref name="timeout"/>.</summary>
     public async Task<T> WaitForAsync<T>(Func<T, bool> match, TimeSpan timeout, string what)

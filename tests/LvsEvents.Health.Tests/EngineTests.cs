@@ -249,4 +249,36 @@ public class EngineTests(ITestOutputHelper output)
         var busiest = times.GroupBy(t => (t - times[0]).Ticks / TimeSpan.FromMilliseconds(100).Ticks).Max(g => g.Count());
         Assert.True(busiest <= 40, $"{busiest} of 100 first probes in one tenth of the warmup");
     }
+
+    [Fact]
+    public async Task A_checker_frozen_in_a_probe_is_reported_as_stalled_by_the_watchdog_thread()
+    {
+        // Every real checker honours its time limit, so a freeze (keepalived #2523) needs a probe that ignores it.
+        await using var server = new TestHttpServer();
+        var frozen = new IPEndPoint(Loopback.NewAddress(), 80);
+        var options = new HealthOptions { WatchdogInterval = TimeSpan.FromMilliseconds(100), StallFactor = 2 };
+        var config = Vs(Rs(server.Endpoint, "TCP_CHECK {\n connect_timeout 0.2\n warmup 0\n delay_before_retry 0.2\n }")
+            + Rs(frozen, "TCP_CHECK {\n connect_timeout 0.2\n warmup 0\n delay_before_retry 0.2\n }"));
+        await using var harness = EngineHarness.Start(config, options, probes: (global, vs, rs, checker) =>
+            rs.Address == frozen.Address.ToString() ? new FrozenProbe() : Checking.ProbeFactory.Create(global, vs, rs, checker, out _));
+
+        var stalled = await harness.WaitForAsync<HealthCheckerStalled>(_ => true, Wait, "a stall report");
+        Assert.Equal(Ref(frozen), stalled.RealServer);
+        Assert.Equal(TimeSpan.FromSeconds(0.6), stalled.Expected); // delay_loop 0.4 + connect_timeout 0.2
+        Assert.True(stalled.SilentFor > stalled.Expected);
+        await Task.Delay(500);
+        Assert.Single(harness.Events.OfType<HealthCheckerStalled>());
+        Assert.Contains(harness.Events.OfType<ProbeCompleted>(), p => p.RealServer == Ref(server.Endpoint));
+    }
+
+    private sealed class FrozenProbe : Checking.IProbe
+    {
+        public string Label => "TCP_CHECK frozen";
+
+        public async ValueTask<Checking.ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return Checking.ProbeOutcome.Up();
+        }
+    }
 }
