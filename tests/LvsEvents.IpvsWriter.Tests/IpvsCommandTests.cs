@@ -55,7 +55,7 @@ public sealed class IpvsCommandTests : IDisposable
         var (code, stats, _) = Run("ipvs", "list", "--stats");
         Assert.Equal(0, code);
         Assert.Contains("Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes", stats);
-        // ipvsadm: "%-33s %8llu %8llu %8llu %8llu %8llu"; nftables counts new connections per service only.
+        // ipvsadm: "%-33s" then "%9llu" per counter; nftables counts new connections per service only.
         Assert.Contains("TCP  10.0.0.1:80" + new string(' ', 17) + "        0        -        -        -        -\n", stats);
         Assert.Contains("  -> 10.1.0.1:80" + new string(' ', 17) + "        -        -        -        -        -\n", stats);
 

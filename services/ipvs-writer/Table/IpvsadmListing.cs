@@ -7,7 +7,7 @@ namespace LvsEvents.IpvsWriter.Table;
 
 /// <summary>
 /// The table in <c>ipvsadm -Ln</c> layout (plain, <c>--stats</c>, <c>--rate</c>), column widths as ipvsadm prints
-/// them. Values a backend cannot read are printed as <c>-</c> (nftables has no per-destination counters).
+/// them (ipvsadm 1.31's printf formats). Values a backend cannot read are printed as <c>-</c> (nftables has no per-destination counters).
 /// </summary>
 public static class IpvsadmListing
 {
@@ -71,11 +71,11 @@ public static class IpvsadmListing
             }
 
             var stats = counters.ServiceStatistics.GetValueOrDefault(service.Key);
-            text.Append(CultureInfo.InvariantCulture, $"{name,-33} {Large(stats?.Connections)} {Large(stats?.InPackets)} {Large(stats?.OutPackets)} {Large(stats?.InBytes)} {Large(stats?.OutBytes)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{name,-33}{Large(stats?.Connections)}{Large(stats?.InPackets)}{Large(stats?.OutPackets)}{Large(stats?.InBytes)}{Large(stats?.OutBytes)}\n");
             foreach (var d in service.Destinations.Values)
             {
                 var s = counters.DestinationStatistics.GetValueOrDefault((service.Key, d.Key));
-                text.Append(CultureInfo.InvariantCulture, $"  -> {d.Key,-28} {Large(s?.Connections)} {Large(s?.InPackets)} {Large(s?.OutPackets)} {Large(s?.InBytes)} {Large(s?.OutBytes)}\n");
+                text.Append(CultureInfo.InvariantCulture, $"  -> {d.Key,-28}{Large(s?.Connections)}{Large(s?.InPackets)}{Large(s?.OutPackets)}{Large(s?.InBytes)}{Large(s?.OutBytes)}\n");
             }
         }
 
@@ -96,29 +96,25 @@ public static class IpvsadmListing
         };
     }
 
-    /// <summary>ipvsadm's print_largenum: 8 wide, K/M/G suffixes past 8 digits.</summary>
+    /// <summary>ipvsadm's print_largenum: <c>%9llu</c> below 100 million, then <c>%8lluK</c>, <c>M</c>, <c>G</c>, <c>T</c>.</summary>
     private static string Large(long? value)
     {
         if (value is not { } n)
         {
-            return "       -";
+            return "        -";
         }
 
-        var suffix = "";
-        double v = n;
-        foreach (var unit in (string[])["K", "M", "G", "T"])
+        var (shown, suffix) = n switch
         {
-            if (v < 100_000_000)
-            {
-                break;
-            }
-
-            v /= 1000;
-            suffix = unit;
-        }
-
-        var digits = suffix.Length == 0 ? n.ToString(CultureInfo.InvariantCulture) : ((long)v).ToString(CultureInfo.InvariantCulture) + suffix;
-        return digits.PadLeft(8);
+            < 100_000_000 => (n, ""),
+            < 1_000_000_000 => (n / 1_000, "K"),
+            < 100_000_000_000 => (n / 1_000_000, "M"),
+            < 100_000_000_000_000 => (n / 1_000_000_000, "G"),
+            _ => (n / 1_000_000_000_000, "T"),
+        };
+        return suffix.Length == 0
+            ? shown.ToString(CultureInfo.InvariantCulture).PadLeft(9)
+            : shown.ToString(CultureInfo.InvariantCulture).PadLeft(8) + suffix;
     }
 
     private static string Number(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
