@@ -63,3 +63,29 @@ public sealed class IpvsBackendMappingTests
         Assert.Equal(IpvsOperationKind.DeleteService, IpvsBackend.ToOperation(new TableOperation(KernelOperation.DeleteService, service.Key, service, null)).Kind);
     }
 }
+
+public sealed class IpvsListingCrossCheckTests
+{
+    [Fact]
+    public void Our_ipvsadm_Ln_layouts_match_the_ipvs_library_s_for_a_table_read_from_ipvs()
+    {
+        var service = IpvsService.Tcp(System.Net.IPAddress.Parse("192.168.1.100"), 80, "wrr").WithPersistence(300, 0xFFFFFF00) with
+        {
+            Statistics = new IpvsStatistics(5, 1_234, 0, 123_456_789_012, 7, 0, 0, 0, 0, 0),
+        };
+        var destinations = new List<IpvsDestination>
+        {
+            new() { Address = System.Net.IPAddress.Parse("192.168.1.21"), Port = 80, Weight = 3, ForwardMethod = IpvsForwardMethod.Masquerade, ActiveConnections = 12, InactiveConnections = 3,
+                Statistics = new IpvsStatistics(4, 10, 20, 300, 400, 0, 0, 0, 0, 0) },
+            new() { Address = System.Net.IPAddress.Parse("192.168.1.22"), Port = 80, Weight = 1, ForwardMethod = IpvsForwardMethod.DirectRoute,
+                Statistics = new IpvsStatistics(1, 2, 3, 4, 5, 0, 0, 0, 0, 0) },
+        };
+        var entries = new List<IpvsTableEntry> { new(service, destinations) };
+        var info = new IpvsInfo(0x010201, 4096);
+        var ours = IpvsBackend.ToTable(entries);
+        const string Header = "IP Virtual Server version 1.2.1 (size=4096)";
+
+        Assert.Equal(IpvsFormatter.List(info, entries), IpvsadmListing.Format(ours, IpvsadmListing.Mode.Plain, Header));
+        Assert.Equal(IpvsFormatter.List(info, entries, IpvsListFormat.Stats), IpvsadmListing.Format(ours, IpvsadmListing.Mode.Stats, Header));
+    }
+}

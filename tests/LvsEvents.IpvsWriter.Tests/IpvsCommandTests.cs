@@ -46,7 +46,7 @@ public sealed class IpvsCommandTests : IDisposable
             UDP  10.0.0.2:53 sh persistent 300 mask 255.255.255.0
               -> 10.1.0.3:53                  Masq    1      -          -
 
-            """.ReplaceLineEndings("\n"), output[(output.IndexOf('\n') + 1)..]);
+            """.ReplaceLineEndings("\n"), string.Join('\n', output[(output.IndexOf('\n') + 1)..].Split('\n').Select(l => l.TrimEnd())));
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class IpvsadmListingTests
     public void Plain_and_stats_layouts_show_connections_and_large_numbers_like_ipvsadm()
     {
         var plain = IpvsadmListing.Format(Read(5, 50), IpvsadmListing.Mode.Plain, "h");
-        Assert.Contains("TCP  10.0.0.1:80 wlc\n  -> 10.1.0.1:80                  Route   1      4          9\n", plain);
+        Assert.Contains("TCP  10.0.0.1:80 wlc\n  -> 10.1.0.1:80                  Route   1      4          9         \n", plain);
 
         var stats = IpvsadmListing.Format(Read(5, 50), IpvsadmListing.Mode.Stats, "h");
         // ipvsadm: "%-33s" then print_largenum (%9llu; from 100 million on %8llu with K/M/G/T): 123,456,789,012 is 123G.

@@ -62,9 +62,8 @@ public static class IpvsadmListing
                 foreach (var d in service.Destinations.Values)
                 {
                     var s = table.DestinationStatistics.GetValueOrDefault((service.Key, d.Key));
-                    text.Append(CultureInfo.InvariantCulture, $"  -> {d.Key,-28} {d.MethodName,-7} {d.Weight,-6} {Number(s?.ActiveConnections),-10} {Number(s?.InactiveConnections),-10}");
-                    TrimEnd(text);
-                    text.Append('\n');
+                    // Trailing spaces included, as ipvsadm's "%-10u %-10u\n" prints them.
+                    text.Append(CultureInfo.InvariantCulture, $"  -> {d.Key,-28} {d.MethodName,-7} {d.Weight,-6} {Number(s?.ActiveConnections),-10} {Number(s?.InactiveConnections),-10}\n");
                 }
 
                 continue;
@@ -118,12 +117,4 @@ public static class IpvsadmListing
     }
 
     private static string Number(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
-
-    private static void TrimEnd(StringBuilder text)
-    {
-        while (text.Length > 0 && text[^1] == ' ')
-        {
-            text.Length--;
-        }
-    }
 }
