@@ -4,8 +4,11 @@ using LvsEvents.Monitor.Recording;
 
 namespace LvsEvents.Monitor.Metrics;
 
-/// <summary>Writes a point per recorded event. Never blocks: a full buffer drops points and counts them.</summary>
-public sealed class InfluxEventObserver(InfluxMetricsWriter writer) : IRecordedEventObserver
+/// <summary>
+/// Writes a point per recorded event, and one <see cref="PipelinePoint"/> per batch. Never blocks: a full buffer
+/// drops points and counts them.
+/// </summary>
+public sealed class InfluxEventObserver(InfluxMetricsWriter writer, TimeProvider clock) : IRecordedEventObserver
 {
     public void Observe(IReadOnlyList<LvsEvent> events)
     {
@@ -13,5 +16,7 @@ public sealed class InfluxEventObserver(InfluxMetricsWriter writer) : IRecordedE
         {
             writer.TryWrite(EventPoint.From(e));
         }
+
+        writer.TryWrite(PipelinePoint.From(events, clock.GetUtcNow(), writer.GetStatus()));
     }
 }

@@ -314,19 +314,8 @@ public sealed class VrrpSpeaker(
                     string.Join(", ", rejected.Select(r => $"{r.Key}={r.Value}")));
                 if (metrics is null)
                     continue;
-                var fields = new List<KeyValuePair<string, InfluxFieldValue>>
-                {
-                    new("sent", runner.AdvertsSent),
-                    new("received", runner.AdvertsReceived),
-                    new("rejected", runner.Rejections.TotalRejected),
-                    new("effective_priority", runner.EffectivePriority),
-                    new("state", runner.State.ToString()),
-                    new("master", runner.State == VrrpState.Master),
-                };
-                fields.AddRange(rejected.Select(r => new KeyValuePair<string, InfluxFieldValue>($"rejected_{r.Key}", r.Value)));
-                metrics.TryWrite(new InfluxPoint("vrrp_adverts",
-                    [new("node", identity.NodeId), new("instance", runner.Name), new("vrid", runner.Definition.VirtualRouterId.ToString(System.Globalization.CultureInfo.InvariantCulture))],
-                    fields, clock.GetUtcNow()));
+                metrics.TryWrite(AdvertCountersPoint.From(identity.NodeId, runner.Name, runner.Definition.VirtualRouterId, runner.State,
+                    runner.EffectivePriority, runner.AdvertsSent, runner.AdvertsReceived, runner.Rejections, clock.GetUtcNow()));
             }
         }
     }
