@@ -44,6 +44,13 @@ public static class EventPoint
                 fields["reason"] = s.Reason.ToString();
                 fields["priority"] = s.Priority;
                 fields["effective_priority"] = s.EffectivePriority;
+                // A failover's length as the new master saw it: from the old master's last advert to taking over.
+                if (s.To == VrrpState.Master && s.Reason is VrrpTransitionReason.MasterDownTimerExpired or VrrpTransitionReason.PriorityZeroReceived
+                    && s.Evidence?.LastAdvertAt is { } lastAdvert)
+                {
+                    fields["failover_ms"] = Math.Max(0, (s.OccurredAt - lastAdvert).TotalMilliseconds);
+                }
+
                 return "vrrp_state";
             case VrrpPriorityChanged s:
                 Instance(tags, s.Instance, s.VirtualRouterId);

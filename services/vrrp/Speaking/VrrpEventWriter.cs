@@ -10,11 +10,12 @@ namespace LvsEvents.Vrrp.Speaking;
 /// Hands events to the durable spool off the protocol loops: an fsync never delays an advert or a failover.
 /// Stops after the speaker (registered before it) and drains what is queued.
 /// </summary>
-public sealed class VrrpEventWriter(IEventEmitter emitter, ILogger<VrrpEventWriter> logger) : BackgroundService
+public sealed class VrrpEventWriter(IEventEmitter emitter, TimeProvider clock, ILogger<VrrpEventWriter> logger) : BackgroundService
 {
     private readonly Channel<LvsEvent> _queue = Channel.CreateUnbounded<LvsEvent>(new UnboundedChannelOptions { SingleReader = true });
 
-    public void Post(LvsEvent e) => _queue.Writer.TryWrite(e);
+    /// <summary>Queues <paramref name="e"/>, timed now: when it happened, not when the spool got to it.</summary>
+    public void Post(LvsEvent e) => _queue.Writer.TryWrite(e.OccurredAt == default ? e with { OccurredAt = clock.GetUtcNow() } : e);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
