@@ -12,6 +12,9 @@ public static class Program
         new EventsCommand(),
         new ReloadCommand(),
         new IpvsCommand(),
+        new StateCommand(),
+        new ReplayCommand(),
+        new PostmortemCommand(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
