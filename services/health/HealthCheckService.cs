@@ -57,6 +57,12 @@ public sealed class HealthCheckService(
                 }
 
                 await engine.RunAsync(engineStop.Token).ConfigureAwait(false);
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    await engine.RunShutdownNotifiersAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                    break;
+                }
+
                 lock (_gate)
                 {
                     if (_pending is null)

@@ -17,6 +17,7 @@ namespace LvsEvents.Health;
 public sealed class HealthEngine
 {
     private readonly EventOutbox _outbox;
+    private readonly NotifyScripts _scripts;
     private readonly TimeProvider _clock;
     private readonly HealthOptions _options;
     private readonly ILogger _logger;
@@ -32,6 +33,7 @@ public sealed class HealthEngine
         HealthEngine? previous = null)
     {
         _outbox = outbox;
+        _scripts = new NotifyScripts(logger);
         _clock = clock;
         _options = options;
         _logger = logger;
@@ -99,6 +101,38 @@ public sealed class HealthEngine
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(watchdog, snapshots).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// keepalived's omega: when the service shuts down (not on a reload), the virtual services with omega run the
+    /// notify_down of their live real servers and their quorum_down if they had the quorum. Waits for the scripts, at
+    /// most <paramref name="limit"/>.
+    /// </summary>
+    public async Task RunShutdownNotifiersAsync(TimeSpan limit)
+    {
+        var scripts = new List<Task>();
+        foreach (var service in Services.Where(s => s.Configuration.Omega))
+        {
+            lock (service.Gate)
+            {
+                scripts.AddRange(service.RealServers
+                    .Where(r => r.Health.State == HealthState.Up)
+                    .Select(r => _scripts.Run(r.Configuration.NotifyDown, $"{r.Ref} shutdown (omega)")));
+                if (service.Quorum.IsUp)
+                {
+                    scripts.Add(_scripts.Run(service.Configuration.QuorumDown, $"{service.Ref} shutdown (omega)"));
+                }
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(scripts).WaitAsync(limit).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("Shutdown notify scripts still running after {Limit}", limit);
         }
     }
 
@@ -190,6 +224,7 @@ public sealed class HealthEngine
                 var causes = decision.CausingProbes;
                 _logger.LogInformation(
                     "Real server {RealServer} is {State} ({Checker}: {Detail})", server.Ref, state, runner.Probe.Label, outcome.Detail);
+                _scripts.Run(state == HealthState.Up ? server.Configuration.NotifyUp : server.Configuration.NotifyDown, $"{server.Ref} {state}");
                 _outbox.Post(new RealServerHealthChanged
                 {
                     EventId = Guid.CreateVersion7(at),
@@ -226,6 +261,7 @@ public sealed class HealthEngine
                     "Virtual service {VirtualService} quorum {State}: live weight {LiveWeight}, quorum {Quorum} ± {Hysteresis}",
                     service.Ref, service.Quorum.IsUp ? "gained" : "lost", service.Quorum.LiveWeight, service.Quorum.Quorum, service.Quorum.Hysteresis);
                 PostQuorum(service, probeId);
+                _scripts.Run(service.Quorum.IsUp ? service.Configuration.QuorumUp : service.Configuration.QuorumDown, $"{service.Ref} quorum");
             }
         }
 
