@@ -18,9 +18,10 @@ public sealed class MiscProbe(string command, TimeSpan timeout, bool dynamic) : 
         {
             ArgumentList = { "-c", command },
             UseShellExecute = false,
+            // keepalived discards a check script's output; left attached it would flood the service's log.
             RedirectStandardInput = true,
-            RedirectStandardOutput = false,
-            RedirectStandardError = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         };
         Process process;
         try
@@ -35,6 +36,9 @@ public sealed class MiscProbe(string command, TimeSpan timeout, bool dynamic) : 
         using (process)
         {
             process.StandardInput.Close();
+            var discarding = Task.WhenAll(
+                process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, cancellationToken),
+                process.StandardError.BaseStream.CopyToAsync(Stream.Null, cancellationToken));
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(timeout);
             try
@@ -46,6 +50,15 @@ public sealed class MiscProbe(string command, TimeSpan timeout, bool dynamic) : 
                 Kill(process);
                 cancellationToken.ThrowIfCancellationRequested();
                 return ProbeOutcome.Failed(ProbeErrorClass.ScriptTimeout, $"still running after {timeout.TotalSeconds:0.###} s, killed");
+            }
+
+            try
+            {
+                // A background child may keep the pipes open after the script exits: do not wait for it.
+                await discarding.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is TimeoutException or IOException)
+            {
             }
 
             var status = process.ExitCode;
