@@ -39,6 +39,8 @@ public static class EventingServiceCollectionExtensions
         services.AddSingleton<SpoolPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<SpoolPublisher>());
         services.AddHostedService<ServiceLifecycleEvents>();
+        services.AddOptions<Metrics.PrometheusOptions>().Bind(configuration.GetSection(Metrics.PrometheusOptions.Section));
+        services.AddHostedService<Metrics.PrometheusEndpoint>();
 
         services.AddMassTransit(bus =>
         {

@@ -17,6 +17,9 @@ public sealed class InfluxEventObserver(InfluxMetricsWriter writer, TimeProvider
             writer.TryWrite(EventPoint.From(e));
         }
 
-        writer.TryWrite(PipelinePoint.From(events, clock.GetUtcNow(), writer.GetStatus()));
+        var now = clock.GetUtcNow();
+        var status = writer.GetStatus();
+        writer.TryWrite(PipelinePoint.From(events, now, status));
+        PipelineGauges.Observe(events, now, status.Dropped);
     }
 }

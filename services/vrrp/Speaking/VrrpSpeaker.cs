@@ -85,6 +85,12 @@ public sealed class VrrpSpeaker(
         _background.Add(Task.Run(() => _linkWatcher.RunAsync(_stopping.Token)));
         _background.Add(Task.Run(() => ReportCountersAsync(_stopping.Token)));
         _subscription = configuration.Subscribe("vrrp", OnReloadAsync);
+        // A scrape sees the counters as they are, not as of the last InfluxDB report.
+        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var runner in Runners)
+                AdvertCountersGauges.Update(identity.NodeId, runner);
+        });
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -312,6 +318,7 @@ public sealed class VrrpSpeaker(
                 _logger.LogDebug("{Instance}: {State} priority {Priority}; adverts sent {Sent}, received {Received}, rejected {Rejected}",
                     runner.Name, runner.State, runner.EffectivePriority, runner.AdvertsSent, runner.AdvertsReceived,
                     string.Join(", ", rejected.Select(r => $"{r.Key}={r.Value}")));
+                AdvertCountersGauges.Update(identity.NodeId, runner);
                 if (metrics is null)
                     continue;
                 metrics.TryWrite(AdvertCountersPoint.From(identity.NodeId, runner.Name, runner.Definition.VirtualRouterId, runner.State,
