@@ -128,6 +128,7 @@ public sealed class PostmortemBuilder(ClusterProjection projection)
             a => a.AlertKey, a => new AlertEpisode(a.AlertKey, a.Rule, a.Severity, a.Subject, a.Message, a.Since, true));
         private readonly Dictionary<string, (string Node, DateTimeOffset At)> _lastMasterLeft = [];
         private readonly Dictionary<(string Instance, string Node), Failover> _awaitingVip = [];
+        private readonly Dictionary<(string Instance, string Node), DateTimeOffset> _lastVip = [];
         private readonly Dictionary<string, (string State, string Label, DateTimeOffset Since, List<LaneSegment> Done)> _lanes = [];
         private readonly HashSet<string> _changedRealServers = [];
         private readonly Dictionary<string, DateTimeOffset> _headlessSince = [];
@@ -160,16 +161,31 @@ public sealed class PostmortemBuilder(ClusterProjection projection)
 
                     var failover = new Failover(s.Instance, s.OccurredAt, old, s.NodeId, s.Reason, gapStart, gapFrom, null, null, old is null);
                     report.Failovers.Add(failover);
-                    _awaitingVip[(s.Instance, s.NodeId)] = failover;
+                    // The VIP may be added in the same instant as, or just before, the state change is timed.
+                    if (_lastVip.TryGetValue((s.Instance, s.NodeId), out var vipAt) && vipAt >= gapStart && s.OccurredAt - vipAt < TimeSpan.FromSeconds(1))
+                    {
+                        failover.VipAt = vipAt;
+                        failover.Gap = vipAt - gapStart;
+                    }
+                    else
+                    {
+                        _awaitingVip[(s.Instance, s.NodeId)] = failover;
+                    }
+
                     report.Markers.Add(new Marker(s.OccurredAt, "failover", $"{s.Instance}: {old ?? "-"} → {s.NodeId}"));
                     break;
                 }
                 case VrrpStateChanged s when s.From == VrrpState.Master:
                     _lastMasterLeft[s.Instance] = (s.NodeId, s.OccurredAt);
                     break;
-                case VipAcquired v when _awaitingVip.Remove((v.Instance, v.NodeId), out var failover):
-                    failover.VipAt = v.OccurredAt;
-                    failover.Gap = v.OccurredAt - failover.GapStart;
+                case VipAcquired v:
+                    _lastVip[(v.Instance, v.NodeId)] = v.OccurredAt;
+                    if (_awaitingVip.Remove((v.Instance, v.NodeId), out var failover))
+                    {
+                        failover.VipAt = v.OccurredAt;
+                        failover.Gap = v.OccurredAt - failover.GapStart;
+                    }
+
                     break;
                 case SplitBrainSuspected b:
                     report.SplitBrains.Add((b.OccurredAt, b.Instance, b.NodeId, b.PeerAddress));

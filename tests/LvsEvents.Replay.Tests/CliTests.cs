@@ -1,0 +1,71 @@
+using LvsEvents.Contracts;
+using LvsEvents.Lvsctl;
+
+namespace LvsEvents.Replay.Tests;
+
+/// <summary>lvsctl state / replay / postmortem against the scenario's schema.</summary>
+[Collection(FailoverCollection.Name)]
+public sealed class CliTests(FailoverScenario scenario)
+{
+    private Task<(int Exit, string Output, string Error)> Run(params string[] arguments) => Task.Run(() =>
+    {
+        Environment.SetEnvironmentVariable("ConnectionStrings__eventstore", scenario.Store.ConnectionString);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = Program.Run([.. arguments, "--schema", scenario.Store.Schema], output, error);
+        return (exit, output.ToString(), error.ToString());
+    });
+
+    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact(Timeout = 60_000)]
+    public async Task State_at_prints_the_owner_as_a_table_and_the_view_as_json()
+    {
+        var (exit, table, error) = await Run("state", "--at", Iso(scenario.BeforeKill));
+        Assert.True(exit == 0, error);
+        var line = table.Split('\n').Single(l => l.Contains(scenario.A, StringComparison.Ordinal) && l.StartsWith(scenario.Instance, StringComparison.Ordinal));
+        Assert.Contains("Master", line, StringComparison.Ordinal);
+
+        (exit, var json, error) = await Run("state", "--at", Iso(scenario.End), "--json");
+        Assert.True(exit == 0, error);
+        var view = ClusterView.FromJson(json);
+        Assert.Equal([scenario.B], view.Instances[scenario.Instance].Owners);
+        Assert.Equal(ReplayStore.Fold(scenario.Events, scenario.End).ToJson(), view.ToJson());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Replay_is_ordered_and_filtered_by_type_node_and_stream()
+    {
+        var from = scenario.Events.Min(e => e.OccurredAt);
+        var (exit, output, error) = await Run("replay", "--from", Iso(from), "--to", Iso(scenario.End), "--type", "vrrp.*", "--node", scenario.B);
+        Assert.True(exit == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var expected = scenario.Events.Where(e => e.NodeId == scenario.B && e.EventType.StartsWith("vrrp.", StringComparison.Ordinal)).OrderBy(e => e.OccurredAt).ToList();
+        Assert.Equal(expected.Count, lines.Length);
+        Assert.Equal(expected.Select(e => e.EventType), lines.Select(l => l.Split("  ")[2]));
+        Assert.Equal(lines.Select(l => l[..24]).Order(StringComparer.Ordinal), lines.Select(l => l[..24]));
+
+        (exit, output, error) = await Run("replay", "--from", Iso(from), "--to", Iso(scenario.End), "--rs", FailoverScenario.Server.ToString(), "--type", EventTypes.ProbeCompleted);
+        Assert.True(exit == 0, error);
+        Assert.Equal(scenario.Events.OfType<ProbeCompleted>().Count(p => p.RealServer == FailoverScenario.Server), output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        (exit, output, error) = await Run("replay", "--from", Iso(from), "--instance", scenario.Instance, "--node", scenario.A);
+        Assert.True(exit == 0, error);
+        Assert.Equal(scenario.Events.Count(e => e.NodeId == scenario.A && e.StreamKey.StartsWith("vrrp:", StringComparison.Ordinal)), output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        Assert.Equal(2, Run("replay", "--from", "yesterday-ish")).Exit);
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task Postmortem_prints_the_report_and_writes_the_html()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("replay-cli-").FullName, "report.html");
+        var (exit, output, error) = await Run("postmortem", "--from", Iso(scenario.BeforeKill), "--to", Iso(scenario.End), "--html", file);
+        Assert.True(exit == 0, error);
+        Assert.Contains("FAILOVERS (1;", output, StringComparison.Ordinal);
+        Assert.Contains("REAL-SERVER OUTAGES (1)", output, StringComparison.Ordinal);
+        Assert.Contains($"{scenario.A} -> {scenario.B}", output, StringComparison.Ordinal);
+        Assert.Contains("<svg", File.ReadAllText(file), StringComparison.Ordinal);
+        Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+    }
+}
