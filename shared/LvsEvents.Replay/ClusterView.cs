@@ -28,6 +28,9 @@ public sealed class ClusterView
 
     public SortedDictionary<string, NodeView> Nodes { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Last raise or resolve per alert key, so that a late-recorded older one changes nothing.</summary>
+    public SortedDictionary<string, DateTimeOffset> AlertChanges { get; set; } = new(StringComparer.Ordinal);
+
     public static readonly JsonSerializerOptions Json = CreateJson();
 
     /// <summary>Event types that change the view; everything else (probe results above all) is skipped by readers.</summary>
@@ -68,8 +71,7 @@ public sealed class ClusterView
             case VipAcquired v:
             {
                 var node = NodeOf(v.Instance, v.VirtualRouterId, v.NodeId);
-                node.Lost = false;
-                if (!node.Vips.Contains(v.Address))
+                if (FreshIn(node.VipSince, v.Address, v.OccurredAt) && !node.Vips.Contains(v.Address))
                 {
                     node.Vips.Add(v.Address);
                     node.Vips.Sort(StringComparer.Ordinal);
@@ -78,8 +80,15 @@ public sealed class ClusterView
                 break;
             }
             case VipReleased v:
-                NodeOf(v.Instance, v.VirtualRouterId, v.NodeId).Vips.Remove(v.Address);
+            {
+                var node = NodeOf(v.Instance, v.VirtualRouterId, v.NodeId);
+                if (FreshIn(node.VipSince, v.Address, v.OccurredAt))
+                {
+                    node.Vips.Remove(v.Address);
+                }
+
                 break;
+            }
             case SplitBrainSuspected b:
             {
                 var instance = InstanceOf(b.Instance, b.VirtualRouterId);
@@ -128,10 +137,14 @@ public sealed class ClusterView
                 ApplyKernelRule(k);
                 break;
             case AlertRaised a:
-                OpenAlerts[a.AlertKey] = new AlertView { AlertKey = a.AlertKey, Rule = a.Rule, Severity = a.Severity, Subject = a.Subject, Message = a.Message, Node = a.NodeId, Since = a.OccurredAt };
+                if (FreshIn(AlertChanges, a.AlertKey, a.OccurredAt))
+                {
+                    OpenAlerts[a.AlertKey] = new AlertView { AlertKey = a.AlertKey, Rule = a.Rule, Severity = a.Severity, Subject = a.Subject, Message = a.Message, Node = a.NodeId, Since = a.OccurredAt };
+                }
+
                 break;
             case AlertResolved r:
-                if (OpenAlerts.TryGetValue(r.AlertKey, out var open) && open.Since <= r.OccurredAt)
+                if (FreshIn(AlertChanges, r.AlertKey, r.OccurredAt))
                 {
                     OpenAlerts.Remove(r.AlertKey);
                 }
@@ -140,14 +153,18 @@ public sealed class ClusterView
             case ConfigurationApplied c:
             {
                 var node = NodeViewOf(c.NodeId);
-                node.ConfigurationHashes[c.Service] = c.Hash;
+                if (FreshIn(node.ConfigurationSince, c.Service, c.OccurredAt))
+                {
+                    node.ConfigurationHashes[c.Service] = c.Hash;
+                }
+
                 break;
             }
             case ServiceStarted started:
-                NodeViewOf(started.NodeId).Services[started.Service] = new ServiceView { Running = true, Since = started.OccurredAt };
+                SetService(started, running: true);
                 break;
             case ServiceStopping stopping:
-                NodeViewOf(stopping.NodeId).Services[stopping.Service] = new ServiceView { Running = false, Since = stopping.OccurredAt };
+                SetService(stopping, running: false);
                 break;
             case HealthCheckerStalled stalled:
                 if (stalled.RealServer is not null)
@@ -244,6 +261,11 @@ public sealed class ClusterView
         }
 
         var server = RealServerOf(k.RealServer);
+        if (!FreshIn(server.KernelSince, k.NodeId, k.OccurredAt))
+        {
+            return;
+        }
+
         if (k.Operation == KernelOperation.DeleteDestination || k.After is null)
         {
             server.KernelWeights.Remove(k.NodeId);
@@ -266,6 +288,27 @@ public sealed class ClusterView
         var rest = rule.AsSpan(at + 4).TrimStart();
         var end = rest.IndexOf(' ');
         return int.TryParse(end < 0 ? rest : rest[..end], NumberStyles.Integer, CultureInfo.InvariantCulture, out var w) ? w : null;
+    }
+
+    private void SetService(LvsEvent e, bool running)
+    {
+        var services = NodeViewOf(e.NodeId).Services;
+        if (!services.TryGetValue(e.Service, out var known) || known.Since <= e.OccurredAt)
+        {
+            services[e.Service] = new ServiceView { Running = running, Since = e.OccurredAt };
+        }
+    }
+
+    /// <summary>Like <see cref="Fresh"/> for one key of a map of last-change times.</summary>
+    private static bool FreshIn(IDictionary<string, DateTimeOffset> since, string key, DateTimeOffset at)
+    {
+        if (since.TryGetValue(key, out var known) && at < known)
+        {
+            return false;
+        }
+
+        since[key] = at;
+        return true;
     }
 
     private static bool Fresh(ref DateTimeOffset? since, DateTimeOffset at)
@@ -337,6 +380,7 @@ public sealed class VrrpNodeView
     /// <summary>Its last word was Master, but another node took over since: killed or cut off.</summary>
     public bool Lost { get; set; }
     public List<string> Vips { get; set; } = [];
+    public SortedDictionary<string, DateTimeOffset> VipSince { get; set; } = new(StringComparer.Ordinal);
     public DateTimeOffset? StateSince;
     public DateTimeOffset? PrioritySince;
 }
@@ -361,6 +405,7 @@ public sealed class RealServerView
     /// <summary>The weight in each director's kernel table, by node.</summary>
     public SortedDictionary<string, int> KernelWeights { get; set; } = new(StringComparer.Ordinal);
     public DateTimeOffset? StalledAt { get; set; }
+    public SortedDictionary<string, DateTimeOffset> KernelSince { get; set; } = new(StringComparer.Ordinal);
     public DateTimeOffset? HealthSince;
     public DateTimeOffset? WeightSince;
 }
@@ -381,6 +426,7 @@ public sealed class NodeView
     public SortedDictionary<string, ServiceView> Services { get; set; } = new(StringComparer.Ordinal);
     /// <summary>Hash of the configuration each service applied last.</summary>
     public SortedDictionary<string, string> ConfigurationHashes { get; set; } = new(StringComparer.Ordinal);
+    public SortedDictionary<string, DateTimeOffset> ConfigurationSince { get; set; } = new(StringComparer.Ordinal);
     public DateTimeOffset? LastDriftCorrection { get; set; }
 }
 

@@ -180,10 +180,10 @@ public sealed class PostmortemBuilder(ClusterProjection projection)
                     break;
                 case VipAcquired v:
                     _lastVip[(v.Instance, v.NodeId)] = v.OccurredAt;
-                    if (_awaitingVip.Remove((v.Instance, v.NodeId), out var failover))
+                    if (_awaitingVip.Remove((v.Instance, v.NodeId), out var waiting))
                     {
-                        failover.VipAt = v.OccurredAt;
-                        failover.Gap = v.OccurredAt - failover.GapStart;
+                        waiting.VipAt = v.OccurredAt;
+                        waiting.Gap = v.OccurredAt - waiting.GapStart;
                     }
 
                     break;

@@ -53,7 +53,7 @@ public sealed class CliTests(FailoverScenario scenario)
         Assert.True(exit == 0, error);
         Assert.Equal(scenario.Events.Count(e => e.NodeId == scenario.A && e.StreamKey.StartsWith("vrrp:", StringComparison.Ordinal)), output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
-        Assert.Equal(2, Run("replay", "--from", "yesterday-ish")).Exit);
+        Assert.Equal(2, (await Run("replay", "--from", "yesterday-ish")).Exit);
     }
 
     [Fact(Timeout = 90_000)]

@@ -74,7 +74,7 @@ public sealed class FailoverScenario : IAsyncLifetime
         var t = DateTimeOffset.UtcNow;
         var outage = OutageEvents(t);
         DownAt = outage.OfType<RealServerHealthChanged>().First(e => e.To == HealthState.Down).OccurredAt;
-        UpAt = outage.OfType<RealServerHealthChanged>().First(e => e.To == HealthState.Up).OccurredAt;
+        UpAt = outage.OfType<RealServerHealthChanged>().First(e => e.From == HealthState.Down && e.To == HealthState.Up).OccurredAt;
         FirstFailedProbe = outage.OfType<ProbeCompleted>().First(p => !p.Success).OccurredAt;
         End = outage.Max(e => e.OccurredAt) + TimeSpan.FromSeconds(1);
         Events.AddRange(outage);
