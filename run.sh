@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job, the lab: installs what is missing, starts RabbitMQ, PostgreSQL and InfluxDB on 127.0.0.1,
 # builds, builds a network of namespaces (scripts/lab/lab.sh: a client LAN, two directors, three real
-# HTTP servers), and runs a director pair on it: lvs-vrrp and lvs-ipvs-writer per director (each working
-# inside its director's namespace while it reaches the bus from here) and one lvs-monitor.
+# HTTP servers), and runs a director pair on it: lvs-vrrp, lvs-health and lvs-ipvs-writer per director
+# (each working inside its director's namespace while it reaches the bus from here) and one lvs-monitor.
 # Shows the events reaching the store until Ctrl-C; `./run.sh --once` shows a failover and exits.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -58,6 +58,7 @@ for i in 1 2; do
     config="$PWD/$lab/config/$node.conf"
     start vrrp "$node" --config "$config" --Vrrp:NetworkNamespace=lvlab-d$i
     start ipvs-writer "$node" --config "$config" --IpvsWriter:NetworkNamespace=lvlab-d$i
+    start health "$node" --config "$config" --Health:NetworkNamespace=lvlab-d$i
 done
 
 lvsctl() { dotnet cli/lvsctl/bin/Release/net10.0/lvsctl.dll "$@"; }
@@ -66,12 +67,16 @@ echo "waiting for director-1 to own the VIP 10.77.0.100 ..."
 for _ in $(seq 1 30); do [[ $(owner) == director-1 ]] && break; sleep 1; done
 [[ $(owner) == director-1 ]] || { echo "run.sh: director-1 did not take the VIP; see $lab/logs/" >&2; exit 1; }
 echo "VIP owner: $(owner)"
+client() { for _ in 1 2 3 4 5 6; do ip netns exec lvlab-client curl -s -m 2 http://10.77.0.100/ || echo "(no answer)"; done | sort | uniq -c | tr '\n' ' '; echo; }
+sleep 2
+echo "client -> VIP:80 (answers by real server): $(client)"
 
 echo "failover drill: SIGKILL to director-1's lvs-vrrp and its link down (a crashed director) ..."
 ip -n lvlab-d1 link set eth0 down
 pkill -KILL -f -- "--Vrrp:NetworkNamespace=lvlab-d1" || true
 for _ in $(seq 1 20); do [[ $(owner) == *director-2* ]] && break; sleep 0.5; done
 echo "VIP owner: $(owner)"
+echo "client -> VIP:80 (answers by real server): $(client)"
 
 echo "waiting for the events to reach the event store ..."
 sleep 3

@@ -53,7 +53,7 @@ INFLUX_PORTS_FILE="$INFLUX_DIR/ports.env"
 PACKAGES=(rabbitmq-server postgresql influxdb influxdb-client nftables keepalived
           iproute2 curl ca-certificates util-linux perl-base procps
           # test peers and servers: HAProxy (health-check benchmark), dnsmasq (DNS_CHECK), openssl (SSL_GET)
-          haproxy dnsmasq-base openssl
+          haproxy dnsmasq-base openssl iputils-ping
           # the real IPVS kernel under qemu (this machine's kernel has no IPVS)
           qemu-system-x86 linux-image-amd64 busybox-static ipvsadm)
 

@@ -5,6 +5,9 @@ public sealed class HealthOptions
 {
     public const string Section = "Health";
 
+    /// <summary>Probe from inside this network namespace (<c>/run/netns/NAME</c>) while the service stays in its own.</summary>
+    public string? NetworkNamespace { get; set; }
+
     /// <summary>The longest the scheduler sleeps when nothing is due (its heartbeat for the watchdog).</summary>
     public TimeSpan Tick { get; set; } = TimeSpan.FromMilliseconds(100);
 

@@ -30,6 +30,7 @@ public static class SampleEvents
             new RealServerHealthChanged { RealServer = Web1, From = HealthState.Up, To = HealthState.Down, Checker = "TCP_CHECK", CausingProbes = [Guid.CreateVersion7(now)], Reason = "connection refused 4 times" },
             new VirtualServiceQuorumChanged { VirtualService = Service, Up = false, LiveWeight = 1, Quorum = 2, Hysteresis = 0, SorryServerActive = true },
             new HealthCheckerStalled { Checker = "HTTP_GET", RealServer = Web1, SilentFor = TimeSpan.FromSeconds(30), Expected = TimeSpan.FromSeconds(6) },
+            new VirtualServiceHealthSnapshot { VirtualService = Service, SnapshotId = Guid.CreateVersion7(now), VirtualServiceCount = 1, QuorumUp = true, LiveWeight = 3, Quorum = 1, Hysteresis = 0, RealServers = [new RealServerHealthEntry("192.168.1.20:80", HealthState.Up, 3, 0)] },
             new RealServerWeightChanged { RealServer = Web1, OldWeight = 3, NewWeight = 0, Cause = WeightChangeCause.Health, Detail = "inhibit_on_failure" },
             new KernelRuleApplied { Backend = "nftables", Operation = KernelOperation.EditDestination, VirtualService = Service, RealServer = Web1, Before = "-a -t 192.168.1.100:80 -r 192.168.1.20:80 -g -w 3", After = "-a -t 192.168.1.100:80 -r 192.168.1.20:80 -g -w 0" },
             new KernelDriftCorrected { Backend = "ipvs", Differences = ["-a -t 192.168.1.100:80 -r 192.168.1.99:80 -g -w 1: not in configuration"] },

@@ -22,7 +22,7 @@ public sealed class DnsProbe(ProbeTarget target, string type, string name) : IPr
 
     public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
     {
-        using var socket = new Socket(target.Endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        using var socket = ProbeNetwork.CreateSocket(target.Endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         using var deadline = SocketProbing.Deadline(target.Timeout, cancellationToken);
         var id = (ushort)Random.Shared.Next(0, 65536);
         var reply = new byte[4096];

@@ -14,15 +14,12 @@ public sealed class MiscProbe(string command, TimeSpan timeout, bool dynamic) : 
 
     public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            ArgumentList = { "-c", command },
-            UseShellExecute = false,
-            // keepalived discards a check script's output; left attached it would flood the service's log.
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = ProbeNetwork.Shell(command);
+        start.UseShellExecute = false;
+        // keepalived discards a check script's output; left attached it would flood the service's log.
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         Process process;
         try
         {

@@ -12,6 +12,15 @@ public sealed class PingProbe(ProbeTarget target) : IProbe
 
     public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
     {
+        if (ProbeNetwork.NamespaceName is not null)
+        {
+            // .NET's Ping opens its socket in this process's namespace; inside a director namespace, ping(8) runs there.
+            var seconds = Math.Max(1, (int)Math.Ceiling(target.Timeout.TotalSeconds));
+            var probe = new MiscProbe($"ping -n -q -c 1 -W {seconds} {target.Endpoint.Address}", target.Timeout + TimeSpan.FromSeconds(1), dynamic: false);
+            var outcome = await probe.ProbeAsync(cancellationToken).ConfigureAwait(false);
+            return outcome.Success ? ProbeOutcome.Up("echo reply") : ProbeOutcome.Failed(ProbeErrorClass.Timeout, "no echo reply");
+        }
+
         using var ping = new Ping();
         try
         {

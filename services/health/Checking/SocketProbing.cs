@@ -16,7 +16,8 @@ internal static class SocketProbing
 
     public static Socket NewTcpSocket(ProbeTarget target)
     {
-        var socket = new Socket(target.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = ProbeNetwork.CreateSocket(target.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;
         try
         {
             if (target.LocalEndpoint is { } local)

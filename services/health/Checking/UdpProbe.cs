@@ -14,7 +14,7 @@ public sealed class UdpProbe(ProbeTarget target, byte[] payload, bool requireRep
 
     public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
     {
-        using var socket = new Socket(target.Endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        using var socket = ProbeNetwork.CreateSocket(target.Endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         using var deadline = SocketProbing.Deadline(target.Timeout, cancellationToken);
         var buffer = new byte[Math.Max(maxReplyLength, 1) + 1];
         try
