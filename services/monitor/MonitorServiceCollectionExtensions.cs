@@ -36,7 +36,7 @@ public static class MonitorServiceCollectionExtensions
         services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.Section));
         services.AddSingleton(new AlertBook([
             new RealServerWeightZeroRule(), new AllRealServersDownRule(), new FailoverRule(options.FailoverStableAfter),
-            new SplitBrainRule(), new CheckerStalledRule(),
+            new SplitBrainRule(), new CheckerStalledRule(), new SpoolBacklogRule(options.SpoolBacklogThreshold),
         ]));
         foreach (var url in options.WebhookUrls)
         {

@@ -9,6 +9,7 @@ public static class EventTypes
 {
     public const string ServiceStarted = "service.started";
     public const string ServiceStopping = "service.stopping";
+    public const string ServiceHeartbeat = "service.heartbeat";
     public const string VrrpStateChanged = "vrrp.state-changed";
     public const string VrrpPriorityChanged = "vrrp.priority-changed";
     public const string VipAcquired = "vrrp.vip-acquired";

@@ -11,6 +11,7 @@ namespace LvsEvents.Contracts;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "eventType", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
 [JsonDerivedType(typeof(ServiceStarted), EventTypes.ServiceStarted)]
 [JsonDerivedType(typeof(ServiceStopping), EventTypes.ServiceStopping)]
+[JsonDerivedType(typeof(ServiceHeartbeat), EventTypes.ServiceHeartbeat)]
 [JsonDerivedType(typeof(VrrpStateChanged), EventTypes.VrrpStateChanged)]
 [JsonDerivedType(typeof(VrrpPriorityChanged), EventTypes.VrrpPriorityChanged)]
 [JsonDerivedType(typeof(VipAcquired), EventTypes.VipAcquired)]

@@ -22,4 +22,7 @@ public sealed class EventingOptions
 
     /// <summary>Spool segment size at which a new file is started.</summary>
     public long SegmentBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>How often a service reports that it lives and how deep its spool is (0: never).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -16,6 +16,7 @@ public sealed class AlertTests
 
     private static AlertBook Book() => new([
         new RealServerWeightZeroRule(), new AllRealServersDownRule(), new FailoverRule(TimeSpan.FromMinutes(5)), new SplitBrainRule(), new CheckerStalledRule(),
+        new SpoolBacklogRule(1000),
     ]);
 
     private static T At<T>(T e, double seconds) where T : LvsEvent
@@ -83,6 +84,20 @@ public sealed class AlertTests
         var healed = At(new GratuitousArpSent { Instance = "VI_1", Addresses = ["10.77.0.100"], Interface = "eth0", Count = 5, Reason = "split brain healed: the other master went quiet; re-announcing" }, 20);
         Assert.IsType<AlertResolved>(Assert.Single(book.Observe(healed, T0.AddSeconds(20))));
         Assert.Empty(book.Firing);
+    }
+
+    [Fact]
+    public void A_growing_spool_fires_once_and_clears_when_drained()
+    {
+        var book = Book();
+        ServiceHeartbeat Beat(long depth, double seconds) => At(new ServiceHeartbeat { SpoolDepth = depth, Uptime = TimeSpan.FromMinutes(1) }, seconds) with { Service = "health" };
+        Assert.Empty(book.Observe(Beat(5, 0), T0));
+        // Above the threshold but not growing (a steady backlog being worked off) is no alert.
+        Assert.Empty(book.Observe(Beat(2000, 30) with { NodeId = "director-2" }, T0));
+        var raised = Assert.IsType<AlertRaised>(Assert.Single(book.Observe(Beat(1500, 30), T0.AddSeconds(30))));
+        Assert.Contains("1500 events waiting for the bus (was 5)", raised.Message);
+        Assert.Empty(book.Observe(Beat(3000, 60), T0.AddSeconds(60)));
+        Assert.IsType<AlertResolved>(Assert.Single(book.Observe(Beat(10, 90), T0.AddSeconds(90))));
     }
 
     [Fact(Timeout = 30_000)]

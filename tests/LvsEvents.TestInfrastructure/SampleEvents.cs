@@ -15,6 +15,7 @@ public static class SampleEvents
         {
             new ServiceStarted { Version = "1.0.0", ConfigurationFile = "/etc/keepalived/keepalived.conf", ProcessId = 42 },
             new ServiceStopping { Reason = "SIGTERM" },
+            new ServiceHeartbeat { SpoolDepth = 12, Uptime = TimeSpan.FromMinutes(90) },
             new VrrpStateChanged
             {
                 Instance = "VI_1", VirtualRouterId = 51, From = VrrpState.Backup, To = VrrpState.Master,

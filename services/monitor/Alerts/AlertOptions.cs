@@ -15,6 +15,9 @@ public sealed class AlertOptions
     public TimeSpan FailoverStableAfter { get; set; } = TimeSpan.FromMinutes(5);
 
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Spool depth (events waiting for the bus) above which a growing spool raises an alert.</summary>
+    public long SpoolBacklogThreshold { get; set; } = 1000;
 }
 
 public sealed class SmtpOptions

@@ -124,3 +124,27 @@ public sealed class CheckerStalledRule : IAlertRule
         }
     }
 }
+
+/// <summary>
+/// A service's spool keeps growing past a threshold (its events are not reaching the bus): fires when the depth
+/// is above the threshold and grew since the previous heartbeat; clears once it is back under.
+/// </summary>
+public sealed class SpoolBacklogRule(long threshold) : IAlertRule
+{
+    private readonly Dictionary<string, long> _last = [];
+
+    public string Name => "spool-backlog-growing";
+
+    public IEnumerable<AlertChange> Observe(LvsEvent e)
+    {
+        if (e is not ServiceHeartbeat h)
+            yield break;
+        var subject = $"{h.NodeId}/{h.Service}";
+        var grew = _last.TryGetValue(subject, out var previous) && h.SpoolDepth > previous;
+        _last[subject] = h.SpoolDepth;
+        if (h.SpoolDepth > threshold && grew)
+            yield return new AlertFires(Name, subject, AlertSeverity.Warning, $"{h.Service} on {h.NodeId} has {h.SpoolDepth} events waiting for the bus (was {previous})", h.EventId);
+        else if (h.SpoolDepth <= threshold)
+            yield return new AlertClears(Name, subject, h.EventId);
+    }
+}

@@ -32,6 +32,10 @@ public static class EventPoint
                 fields["running"] = true;
                 fields["version"] = s.Version;
                 return "service_lifecycle";
+            case ServiceHeartbeat s:
+                fields["depth"] = s.SpoolDepth;
+                fields["uptime_s"] = s.Uptime.TotalSeconds;
+                return "spool";
             case ServiceStopping s:
                 fields["running"] = false;
                 fields["reason"] = s.Reason;
@@ -170,7 +174,16 @@ public static class EventPoint
                 RealServer(tags, s.RealServer);
                 fields["requested_by"] = s.RequestedBy;
                 return "command";
+            case VirtualServiceHealthSnapshot s:
+                tags["virtual_service"] = s.VirtualService.ToString();
+                fields["quorum_up"] = s.QuorumUp;
+                fields["live_weight"] = s.LiveWeight;
+                fields["real_servers"] = s.RealServers.Count;
+                fields["real_servers_up"] = s.RealServers.Count(r => r.State == HealthState.Up);
+                return "virtual_service_health";
             default:
+                // A type this mapping does not know yet still counts (InfluxDB needs a field).
+                fields["count"] = 1;
                 return "event";
         }
     }
