@@ -49,6 +49,14 @@ public sealed class ClusterProjection
 
     public StoredEvents Events => _events;
 
+    /// <summary>
+    /// A hole in the sequence older than this is taken as a rolled-back or failed append; a younger one may be a
+    /// transaction still in flight, and the live view waits for it rather than skip its event forever.
+    /// </summary>
+    public TimeSpan GapTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<long, DateTime> _gapsSeen = [];
+
     /// <summary>Creates the replay tables and the time indexes on mt_events (again if a Marten migration dropped them).</summary>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
@@ -66,7 +74,9 @@ public sealed class ClusterProjection
     public async Task<ClusterView> RebuildAsync(CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        var watermark = await _events.MaxSequenceAsync(cancellationToken).ConfigureAwait(false);
+        var max = await _events.MaxSequenceAsync(cancellationToken).ConfigureAwait(false);
+        // Holes from appends still in flight can only be near the head.
+        var watermark = await SafeSequenceAsync(Math.Max(0, max - 100_000), cancellationToken).ConfigureAwait(false);
         await ExecuteAsync($"truncate {_schema}.lvs_replay_snapshots; delete from {_schema}.lvs_replay_live", cancellationToken).ConfigureAwait(false);
         var view = new ClusterView();
         DateTimeOffset? boundary = null;
@@ -116,15 +126,23 @@ public sealed class ClusterProjection
 
         while (true)
         {
+            var safe = await SafeSequenceAsync(_liveWatermark, cancellationToken).ConfigureAwait(false);
+            if (safe <= _liveWatermark)
+            {
+                break;
+            }
+
             var fresh = new List<StoredEvent>();
-            await foreach (var stored in _events.ReadAsync(new EventFilter { AfterSequence = _liveWatermark, ExcludedTypes = SkippedTypes, BySequence = true, Limit = batch }, cancellationToken).ConfigureAwait(false))
+            await foreach (var stored in _events.ReadAsync(new EventFilter { AfterSequence = _liveWatermark, UpToSequence = safe, ExcludedTypes = SkippedTypes, BySequence = true, Limit = batch }, cancellationToken).ConfigureAwait(false))
             {
                 fresh.Add(stored);
             }
 
             if (fresh.Count == 0)
             {
-                break;
+                _liveWatermark = safe;
+                await SaveLiveAsync(cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
             fresh.Sort(ByTime);
@@ -134,13 +152,9 @@ public sealed class ClusterProjection
                 _pending.Add(stored);
             }
 
-            _liveWatermark = fresh.Max(e => e.Sequence);
+            _liveWatermark = fresh.Count < batch ? safe : fresh.Max(e => e.Sequence);
             await SettleAsync(cancellationToken).ConfigureAwait(false);
             await SaveLiveAsync(cancellationToken).ConfigureAwait(false);
-            if (fresh.Count < batch)
-            {
-                break;
-            }
         }
 
         return _live!;
@@ -195,6 +209,44 @@ public sealed class ClusterProjection
         await using var command = _events.DataSource.CreateCommand($"select data::text, watermark from {_schema}.lvs_replay_live where id = 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (ClusterView.FromJson(reader.GetString(0)), reader.GetInt64(1)) : null;
+    }
+
+    /// <summary>
+    /// The highest sequence up to which every event above <paramref name="after"/> is either stored or known never to
+    /// come (a hole older than <see cref="GapTimeout"/>). Sequences are taken before commit, so a higher one can be
+    /// visible while a lower one is still being written.
+    /// </summary>
+    private async Task<long> SafeSequenceAsync(long after, CancellationToken cancellationToken)
+    {
+        await using var command = _events.DataSource.CreateCommand($"select seq_id from {_schema}.mt_events where seq_id > @after order by seq_id limit 200000");
+        command.Parameters.AddWithValue("after", after);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var expected = after + 1;
+        var now = DateTime.UtcNow;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var seq = reader.GetInt64(0);
+            if (expected < seq)
+            {
+                // A hole [expected, seq): wait for it on first sight and while young; skip it whole once old.
+                if (!_gapsSeen.TryGetValue(expected, out var seen))
+                {
+                    _gapsSeen[expected] = now;
+                    return expected - 1;
+                }
+
+                if (now - seen < GapTimeout)
+                {
+                    return expected - 1;
+                }
+
+                _gapsSeen.Remove(expected);
+            }
+
+            expected = seq + 1;
+        }
+
+        return expected - 1;
     }
 
     private async Task SettleAsync(CancellationToken cancellationToken)

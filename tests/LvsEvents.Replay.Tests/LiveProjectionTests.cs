@@ -1,0 +1,53 @@
+using LvsEvents.Contracts;
+
+namespace LvsEvents.Replay.Tests;
+
+/// <summary>The live projection against holes in the store's sequence, with the real PostgreSQL sequence.</summary>
+public sealed class LiveProjectionTests : IAsyncLifetime
+{
+    private ReplayStore _store = null!;
+
+    public async Task InitializeAsync() => _store = await ReplayStore.CreateAsync();
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    private static LvsEvent Health(DateTimeOffset at, HealthState to)
+    {
+        var id = Guid.CreateVersion7(at);
+        return new RealServerHealthChanged
+        {
+            RealServer = FailoverScenario.Server, From = to == HealthState.Up ? HealthState.Down : HealthState.Up, To = to, Checker = "TCP_CHECK",
+            EventId = id, OccurredAt = at, NodeId = "n1", Service = "health", CorrelationId = id,
+        };
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_append_still_in_flight_holds_the_live_view_back_until_it_commits_or_is_given_up()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(50));
+        var live = new ClusterProjection(_store.DataSource, _store.Schema) { GapTimeout = TimeSpan.FromSeconds(1.5) };
+        var t = DateTimeOffset.UtcNow;
+        await _store.RecordAsync([Health(t, HealthState.Up)]);
+        await live.CatchUpAsync(cancel.Token);
+
+        // Another writer has taken the next sequence number and not committed yet.
+        await using var connection = await _store.DataSource.OpenConnectionAsync(cancel.Token);
+        await using var transaction = await connection.BeginTransactionAsync(cancel.Token);
+        await using (var take = new Npgsql.NpgsqlCommand($"select nextval('{_store.Schema}.mt_events_sequence')", connection, transaction))
+        {
+            await take.ExecuteScalarAsync(cancel.Token);
+        }
+
+        await _store.RecordAsync([Health(t.AddSeconds(1), HealthState.Down)]);
+        var view = await live.CatchUpAsync(cancel.Token);
+        var rs = view.VirtualServices[FailoverScenario.Server.VirtualService.ToString()].RealServers[ClusterView.EndpointOf(FailoverScenario.Server)];
+        Assert.Equal(HealthState.Up, rs.Health); // the event above the hole waits
+
+        await transaction.RollbackAsync(cancel.Token);
+        await Task.Delay(TimeSpan.FromSeconds(2), cancel.Token);
+        view = await live.CatchUpAsync(cancel.Token);
+        rs = view.VirtualServices[FailoverScenario.Server.VirtualService.ToString()].RealServers[ClusterView.EndpointOf(FailoverScenario.Server)];
+        Assert.Equal(HealthState.Down, rs.Health); // the hole is old: given up, the event is in
+        Assert.Equal(2, view.EventsApplied);
+    }
+}
