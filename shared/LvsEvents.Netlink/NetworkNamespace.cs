@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Tmds.Linux;
 
 namespace LvsEvents.Netlink;
@@ -49,5 +50,29 @@ public static class NetworkNamespace
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         }
         return result;
+    }
+
+    /// <summary>
+    /// <c>/bin/sh -c COMMAND</c> (keepalived's scripts), run inside <paramref name="name"/> through
+    /// <c>ip netns exec</c> (which also gives it the namespace's own /sys), or here when null. Output is redirected.
+    /// </summary>
+    public static ProcessStartInfo Shell(string command, string? name)
+    {
+        var start = new ProcessStartInfo { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (string.IsNullOrEmpty(name))
+        {
+            start.FileName = "/bin/sh";
+        }
+        else
+        {
+            start.FileName = "ip";
+            foreach (var a in (string[])["netns", "exec", name, "/bin/sh"])
+            {
+                start.ArgumentList.Add(a);
+            }
+        }
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(command);
+        return start;
     }
 }

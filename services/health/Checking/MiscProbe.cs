@@ -14,12 +14,8 @@ public sealed class MiscProbe(string command, TimeSpan timeout, bool dynamic) : 
 
     public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
     {
+        // Output redirected (and discarded, as keepalived does); left attached it would flood the service's log.
         var start = ProbeNetwork.Shell(command);
-        start.UseShellExecute = false;
-        // keepalived discards a check script's output; left attached it would flood the service's log.
-        start.RedirectStandardInput = true;
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
         Process process;
         try
         {

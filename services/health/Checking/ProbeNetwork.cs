@@ -25,11 +25,5 @@ public static class ProbeNetwork
         => _namespace?.Create(family, type, protocol) ?? new Socket(family, type, protocol);
 
     /// <summary>/bin/sh -c COMMAND, inside the namespace when there is one.</summary>
-    public static ProcessStartInfo Shell(string command)
-    {
-        var start = _namespace is { } ns ? new ProcessStartInfo("ip") { ArgumentList = { "netns", "exec", ns.Name, "/bin/sh" } } : new ProcessStartInfo("/bin/sh");
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(command);
-        return start;
-    }
+    public static ProcessStartInfo Shell(string command) => NetworkNamespace.Shell(command, _namespace?.Name);
 }

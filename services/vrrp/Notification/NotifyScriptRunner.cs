@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LvsEvents.Contracts;
+using LvsEvents.Netlink;
 using LvsEvents.Vrrp.Definitions;
 using Microsoft.Extensions.Logging;
 
@@ -33,19 +34,7 @@ public sealed class NotifyScriptRunner(ILogger<NotifyScriptRunner> logger)
 
     private void Start(string commandLine, string? networkNamespace, string name, string state)
     {
-        var start = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (networkNamespace is null)
-        {
-            start.FileName = "/bin/sh";
-        }
-        else
-        {
-            start.FileName = "ip";
-            foreach (var a in (string[])["netns", "exec", networkNamespace, "/bin/sh"])
-                start.ArgumentList.Add(a);
-        }
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(commandLine);
+        var start = NetworkNamespace.Shell(commandLine, networkNamespace);
         _ = Task.Run(async () =>
         {
             try

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LvsEvents.Netlink;
 using LvsEvents.Vrrp.Definitions;
 using Microsoft.Extensions.Logging;
 
@@ -52,19 +53,7 @@ public sealed class VrrpScriptMonitor(VrrpScriptDefinition script, string? netwo
 
     private async Task<(bool, string)> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (networkNamespace is null)
-        {
-            start.FileName = "/bin/sh";
-        }
-        else
-        {
-            start.FileName = "ip";
-            foreach (var a in (string[])["netns", "exec", networkNamespace, "/bin/sh"])
-                start.ArgumentList.Add(a);
-        }
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script.Command);
+        var start = NetworkNamespace.Shell(script.Command, networkNamespace);
         try
         {
             using var process = Process.Start(start)!;
