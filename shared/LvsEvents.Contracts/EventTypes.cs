@@ -31,6 +31,8 @@ public static class EventTypes
     public const string SetWeightCommand = "command.set-weight";
     public const string DrainCommand = "command.drain";
     public const string RestoreCommand = "command.restore";
+    public const string RecoveryDecision = "recovery.decision";
+    public const string VrrpResignCommand = "command.vrrp-resign";
 
     private static readonly FrozenDictionary<Type, string> NamesByType = typeof(LvsEvent)
         .GetCustomAttributes<JsonDerivedTypeAttribute>()

@@ -33,6 +33,8 @@ namespace LvsEvents.Contracts;
 [JsonDerivedType(typeof(SetWeightCommand), EventTypes.SetWeightCommand)]
 [JsonDerivedType(typeof(DrainCommand), EventTypes.DrainCommand)]
 [JsonDerivedType(typeof(RestoreCommand), EventTypes.RestoreCommand)]
+[JsonDerivedType(typeof(RecoveryDecision), EventTypes.RecoveryDecision)]
+[JsonDerivedType(typeof(VrrpResignCommand), EventTypes.VrrpResignCommand)]
 public abstract record LvsEvent
 {
     /// <summary>Unique and time-sortable (UUIDv7). The store keeps one event per id.</summary>

@@ -46,6 +46,8 @@ public static class SampleEvents
             new SetWeightCommand { RealServer = Web1, Weight = 1, Cause = WeightChangeCause.Operator, RequestedBy = "ops", Reason = "gray release 10%" },
             new DrainCommand { RealServer = Web1, Timeout = TimeSpan.FromMinutes(5), RequestedBy = "recovery" },
             new RestoreCommand { RealServer = Web1, RequestedBy = "ops" },
+            new RecoveryDecision { Policy = "flap-hold", Action = RecoveryAction.HeldOut, Subject = Web1.ToString(), RealServer = Web1, Reason = "4 transitions in 00:05:00", CausingEvents = [Guid.CreateVersion7(now)], Weight = 0, Alert = AlertSeverity.Warning },
+            new VrrpResignCommand { TargetNode = "lvs-backup", Instance = "VI_1", VirtualRouterId = 51, Mode = VrrpResignMode.PriorityDrop, Priority = 1, RequestedBy = "recovery", Reason = "split brain: lower priority" },
         };
 
         return events.Select((e, i) => e with
