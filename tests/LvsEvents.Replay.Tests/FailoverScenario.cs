@@ -66,7 +66,7 @@ public sealed class FailoverScenario : IAsyncLifetime
         first.Signal(LibC.SIGKILL);
         KilledAt = DateTimeOffset.UtcNow;
         TakeoverVip = await _bus.WaitForAsync<VipAcquired>(B, _ => true, TimeSpan.FromSeconds(10), "b takes the VIP after kill -9 of a");
-        Takeover = _bus.Of<VrrpStateChanged>(B).Single(e => e.To == VrrpState.Master);
+        Takeover = await _bus.WaitForAsync<VrrpStateChanged>(B, e => e.To == VrrpState.Master, TimeSpan.FromSeconds(5), "b's state change to master");
         await Task.Delay(1500);
         await RecordNewAsync();
 
