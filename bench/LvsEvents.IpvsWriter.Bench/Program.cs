@@ -10,6 +10,12 @@ using LvsEvents.Keepalived;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // lvs-ipvs-writer-bench [--services 100] [--destinations 100] [--runs 5] [--changes 1000]
+// lvs-ipvs-writer-bench ipvs-check   (on an IPVS kernel: the writer's IPVS path against ipvsadm; see IpvsCheck.cs)
+if (args is ["ipvs-check", ..])
+{
+    return await IpvsCheck.RunAsync();
+}
+
 // Everything happens in network namespaces of its own (lvw-XXXXXX-bench-N), deleted at the end, also on failure.
 var services = Option("--services", 100);
 var destinations = Option("--destinations", 100);

@@ -108,7 +108,7 @@ public sealed class ServiceProcessTests(ITestOutputHelper output) : IDisposable
         try
         {
             Assert.True(await LogShows("Resync through nftables: 4 operations", TimeSpan.FromSeconds(30)), "no first resync");
-            Assert.Contains(_log, l => l.Contains("Backend: nftables (/proc/net/ip_vs absent: this kernel has no IPVS", StringComparison.Ordinal));
+            Assert.Contains(_log, l => l.Contains("Backend: nftables (this kernel has no IPVS: no /proc/net/ip_vs, no generic netlink family IPVS", StringComparison.Ordinal));
             Assert.Equal(["rs1", "rs2", "rs3"], _lab.Fetch(_lab.Vip, 80, 60).Distinct().Order());
 
             // Another service (health, same node) publishes through its own spool and the broker.

@@ -12,15 +12,17 @@ public static class BackendSelector
 
     public static IKernelTableBackend Create(string choice, ILogger logger, string? networkNamespace = null)
     {
-        // The IPVS module is kernel-wide: the writer's own /proc/net/ip_vs answers for any namespace.
-        var kernelHasIpvs = File.Exists(ProcIpvs);
+        // ip_vs is often a module not loaded yet (no /proc/net/ip_vs): asking for the generic netlink family "IPVS"
+        // makes the kernel load it, as keepalived's first request does. The module is kernel-wide, so the writer's
+        // own namespace answers for any.
+        var kernelHasIpvs = choice != "nftables" && (File.Exists(ProcIpvs) || IpvsFamilyAvailable());
         switch (choice)
         {
             case "auto" when kernelHasIpvs:
-                logger.LogInformation("Backend: ipvs ({Proc} exists: this kernel has IPVS)", ProcIpvs);
+                logger.LogInformation("Backend: ipvs (this kernel has IPVS: generic netlink family IPVS present, {Proc})", ProcIpvs);
                 return Ipvs(networkNamespace);
             case "auto":
-                logger.LogInformation("Backend: nftables ({Proc} absent: this kernel has no IPVS; NAT services only, table ip lvsevents)", ProcIpvs);
+                logger.LogInformation("Backend: nftables (this kernel has no IPVS: no {Proc}, no generic netlink family IPVS; NAT services only, table ip lvsevents)", ProcIpvs);
                 return new NftablesBackend(new LibNftables(networkNamespace));
             case "nftables":
                 logger.LogInformation("Backend: nftables (chosen with --backend)");
@@ -28,7 +30,7 @@ public static class BackendSelector
             case "ipvs":
                 if (!kernelHasIpvs)
                 {
-                    throw new Eventing.ConfigurationException($"--backend ipvs: this kernel has no IPVS ({ProcIpvs} absent); load it with `modprobe ip_vs` or use --backend nftables");
+                    throw new Eventing.ConfigurationException($"--backend ipvs: this kernel has no IPVS (no {ProcIpvs}, no generic netlink family IPVS); load it with `modprobe ip_vs` or use --backend nftables");
                 }
 
                 logger.LogInformation("Backend: ipvs (chosen with --backend)");
@@ -47,6 +49,18 @@ public static class BackendSelector
         catch (LvsEvents.Ipvs.IpvsException e)
         {
             throw new Eventing.ConfigurationException($"--backend ipvs: {e.Message}");
+        }
+    }
+
+    private static bool IpvsFamilyAvailable()
+    {
+        try
+        {
+            return LvsEvents.Ipvs.IpvsClient.IsAvailable();
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 }
