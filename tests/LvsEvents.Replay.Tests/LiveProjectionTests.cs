@@ -51,3 +51,42 @@ public sealed class LiveProjectionTests : IAsyncLifetime
         Assert.Equal(2, view.EventsApplied);
     }
 }
+
+/// <summary><c>lvsctl replay --follow</c> prints what is recorded after it started.</summary>
+public sealed class FollowTests : IAsyncLifetime
+{
+    private ReplayStore _store = null!;
+
+    public async Task InitializeAsync() => _store = await ReplayStore.CreateAsync();
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    [Fact(Timeout = 60_000)]
+    public async Task Replay_follow_prints_the_window_then_new_events_that_match_until_stopped()
+    {
+        var t = DateTimeOffset.UtcNow;
+        LvsEvent Alert(string key, double seconds, string node)
+        {
+            var at = t.AddSeconds(seconds);
+            var id = Guid.CreateVersion7(at);
+            return new AlertRaised { AlertKey = key, Rule = "r", Severity = AlertSeverity.Info, Subject = key, Message = "m", EventId = id, OccurredAt = at, NodeId = node, Service = "monitor", CorrelationId = id };
+        }
+
+        await _store.RecordAsync([Alert("old", -5, "n1")]);
+        Environment.SetEnvironmentVariable("ConnectionStrings__eventstore", _store.ConnectionString);
+        var output = new StringWriter();
+        var synchronized = TextWriter.Synchronized(output);
+        using var stop = new CancellationTokenSource();
+        var follow = Task.Run(() => new LvsEvents.Lvsctl.Commands.ReplayCommand().Run(
+            ["--from", "-1m", "--follow", "--node", "n1", "--schema", _store.Schema], synchronized, TextWriter.Null, stop.Token));
+        string Text() { lock (synchronized) { return output.ToString(); } }
+        Assert.NotNull(await LvsEvents.TestInfrastructure.Network.Poll.Until(() => Text().Contains("\"alertKey\":\"old\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20)));
+
+        await _store.RecordAsync([Alert("other-node", 1, "n2"), Alert("new", 2, "n1")]);
+        Assert.NotNull(await LvsEvents.TestInfrastructure.Network.Poll.Until(() => Text().Contains("\"alertKey\":\"new\"", StringComparison.Ordinal), TimeSpan.FromSeconds(20)));
+        stop.Cancel();
+        Assert.Equal(0, await follow.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain("other-node", Text(), StringComparison.Ordinal);
+        Assert.Equal(2, Text().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+}

@@ -16,7 +16,10 @@ public sealed class ReplayCommand : ICommandGroup
         "lvsctl replay --from TIME [--to TIME] [--stream KEY[*]] [--type TYPE[*]] [--node N] [--instance I] [--vs VS] [--rs RS] [--no-probes] [--limit N] [--follow]",
     ];
 
-    public int Run(IReadOnlyList<string> arguments, TextWriter output, TextWriter error)
+    public int Run(IReadOnlyList<string> arguments, TextWriter output, TextWriter error) => Run(arguments, output, error, CancellationToken.None);
+
+    /// <summary>As <see cref="Run(IReadOnlyList{string}, TextWriter, TextWriter)"/>; <paramref name="stop"/> ends a <c>--follow</c> as Ctrl-C does.</summary>
+    public int Run(IReadOnlyList<string> arguments, TextWriter output, TextWriter error, CancellationToken stop)
     {
         var options = ReplayOptions.Parse(arguments, ["--follow", "--no-probes"], error, Name, Usage[0]);
         if (options is null)
@@ -52,7 +55,7 @@ public sealed class ReplayCommand : ICommandGroup
             filter = filter with { Streams = [.. filter.Streams.Except(middle), .. middle.Select(m => m[..m.IndexOf('*')] + "*")] };
         }
 
-        return ReplayOptions.WithStore(options, error, Name, async (events, _, cancellationToken) =>
+        return ReplayOptions.WithStore(options, error, Name, stop, async (events, _, cancellationToken) =>
         {
             var total = await events.CountAsync(filter with { Limit = null }, cancellationToken).ConfigureAwait(false);
             total = filter.Limit is { } cap ? Math.Min(cap, total) : total;
@@ -230,9 +233,12 @@ internal sealed class ReplayOptions
     }
 
     /// <summary>Opens the store (ConnectionStrings__eventstore; schema from --schema or EventStore__Schema) and runs; Ctrl-C cancels.</summary>
-    public static int WithStore(ReplayOptions options, TextWriter error, string command, Func<StoredEvents, ClusterProjection, CancellationToken, Task<int>> run)
+    public static int WithStore(ReplayOptions options, TextWriter error, string command, Func<StoredEvents, ClusterProjection, CancellationToken, Task<int>> run) =>
+        WithStore(options, error, command, CancellationToken.None, run);
+
+    public static int WithStore(ReplayOptions options, TextWriter error, string command, CancellationToken stop, Func<StoredEvents, ClusterProjection, CancellationToken, Task<int>> run)
     {
-        using var cancel = new CancellationTokenSource();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop);
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
