@@ -14,6 +14,12 @@ public sealed class VrrpServiceOptions
     /// <summary>Adverts from another master with lower or equal priority beyond which split brain is suspected.</summary>
     public int SplitBrainIntervals { get; set; } = 3;
 
+    /// <summary>
+    /// The nice value of each instance's protocol threads (keepalived's <c>vrrp_priority</c>, which overrides it);
+    /// -20 (most favoured) to 19. Advert timing must hold on a loaded director.
+    /// </summary>
+    public int ProtocolThreadNice { get; set; } = -10;
+
     /// <summary>How often the advert counters go to the log and metrics.</summary>
     public TimeSpan CountersInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -163,8 +163,18 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>The nice value the protocol threads ask for (see <see cref="ProtocolThreadPriority"/>).</summary>
+    public int ThreadNice { get; init; }
+
+    private void RaisePriority()
+    {
+        if (ProtocolThreadPriority.TrySet(ThreadNice) is { } problem)
+            _logger.LogWarning("{Instance}: cannot set the protocol thread's nice to {Nice}: {Problem}", Name, ThreadNice, problem);
+    }
+
     private void ReceiveLoop()
     {
+        RaisePriority();
         var token = _stopping.Token;
         while (!token.IsCancellationRequested)
         {
@@ -172,11 +182,13 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
             {
                 if (_link.Receive(TimeSpan.FromMilliseconds(200)) is not { } packet)
                     continue;
+                // Timed at arrival, not when the loop gets to it: the master-down timer runs from here.
+                var arrived = _clock.GetUtcNow();
                 // Our own multicast adverts loop back on some setups; they are not news.
                 if (packet.Source.Equals(_link.SourceAddress))
                     continue;
                 Interlocked.Increment(ref _received);
-                Post(now => _machine.Receive(packet.Payload.Span, packet.IpHeader, now));
+                Post(now => _machine.Receive(packet.Payload.Span, packet.IpHeader, arrived < now ? arrived : now));
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {
@@ -192,6 +204,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
 
     private void Loop()
     {
+        RaisePriority();
         while (true)
         {
             var now = _clock.GetUtcNow();
@@ -209,9 +222,13 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                 return;
             if (_machine.NextDeadline is { } next)
             {
-                // Rounded up to the next millisecond: waking early would only spin.
-                var wait = TimeSpan.FromMilliseconds(Math.Ceiling((next - now).TotalMilliseconds));
-                _inputArrived.Wait(wait);
+                // Timed waits have millisecond granularity and wake late under load; sleep to within a
+                // millisecond of the deadline, then yield until it (at most ~1 ms of yielding per timer).
+                var remaining = next - now;
+                if (remaining >= TimeSpan.FromMilliseconds(1))
+                    _inputArrived.Wait(TimeSpan.FromMilliseconds(Math.Floor(remaining.TotalMilliseconds)));
+                else if (_inputs.IsEmpty)
+                    Thread.Yield();
             }
             else
             {

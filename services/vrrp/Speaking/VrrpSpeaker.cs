@@ -146,10 +146,20 @@ public sealed class VrrpSpeaker(
         {
             throw new ConfigurationException($"{definition.Location}: vrrp_instance {definition.Name}: cannot open interface {definition.Interface}: {e.Message}");
         }
-        var runner = new VrrpInstanceRunner(definition, link, events, notify, _namespace, clock, loggers.CreateLogger($"LvsEvents.Vrrp.Instance.{definition.Name}"));
+        var runner = new VrrpInstanceRunner(definition, link, events, notify, _namespace, clock, loggers.CreateLogger($"LvsEvents.Vrrp.Instance.{definition.Name}"))
+        {
+            ThreadNice = ThreadNice(),
+        };
         runner.StateChanged += OnStateChanged;
         return runner;
     }
+
+    /// <summary>keepalived's global <c>vrrp_priority</c> when set, else <see cref="VrrpServiceOptions.ProtocolThreadNice"/>.</summary>
+    private int ThreadNice()
+        => configuration.Current.GlobalDefinitions.OtherSettings.FirstOrDefault(s => s.Keyword == "vrrp_priority")?.Arguments.FirstOrDefault() is { } text
+           && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var nice)
+            ? Math.Clamp(nice, -20, 19)
+            : options.Value.ProtocolThreadNice;
 
     private async Task StopRunnerAsync(VrrpInstanceRunner runner, bool graceful)
     {
