@@ -31,6 +31,18 @@ public sealed class SelfHealingPolicyTests
         Checker = "TCP_CHECK",
     };
 
+    /// <summary>Ticks once a second from <paramref name="from"/> to <paramref name="to"/>, as the service's timer does.</summary>
+    private static List<LvsEvent> TickThrough(SelfHealingPolicy policy, DateTimeOffset from, DateTimeOffset to)
+    {
+        var output = new List<LvsEvent>();
+        for (var t = from; t <= to; t = t.AddSeconds(1))
+        {
+            output.AddRange(policy.Tick(t));
+        }
+
+        return output;
+    }
+
     private static List<(int Weight, DateTimeOffset At)> Weights(IEnumerable<LvsEvent> events) =>
         [.. events.OfType<SetWeightCommand>().Select(c => (c.Weight, c.OccurredAt))];
 
@@ -66,7 +78,7 @@ public sealed class SelfHealingPolicyTests
         policy.Handle(Change(Web1, HealthState.Up, HealthState.Down, T0), T0);
         var up = Change(Web1, HealthState.Down, HealthState.Up, T0.AddMinutes(1));
         var output = new List<LvsEvent>(policy.Handle(up, T0.AddMinutes(1)));
-        output.AddRange(policy.Tick(T0.AddMinutes(5)));
+        output.AddRange(TickThrough(policy, T0.AddMinutes(1), T0.AddMinutes(5)));
 
         var decisions = output.OfType<RecoveryDecision>().ToDictionary(d => d.EventId);
         var commands = output.OfType<LvsCommand>().ToList();
@@ -81,6 +93,18 @@ public sealed class SelfHealingPolicyTests
             Assert.Equal("recovery", c.RequestedBy);
         });
         Assert.All(output.OfType<SetWeightCommand>(), c => Assert.Equal(WeightChangeCause.Recovery, c.Cause));
+    }
+
+    [Fact]
+    public void A_late_tick_delays_the_ramp_and_never_skips_a_step()
+    {
+        var policy = Policy();
+        policy.Handle(Change(Web1, HealthState.Up, HealthState.Down, T0), T0);
+        policy.Handle(Change(Web1, HealthState.Down, HealthState.Up, T0), T0);
+        Assert.Equal([(5, T0.AddMinutes(10))], Weights(policy.Tick(T0.AddMinutes(10))));
+        Assert.Empty(policy.Tick(T0.AddMinutes(10).AddSeconds(29)));
+        Assert.Equal([(10, T0.AddMinutes(10).AddSeconds(30))], Weights(policy.Tick(T0.AddMinutes(10).AddSeconds(30))));
+        Assert.Equal(T0.AddMinutes(11), policy.NextDue());
     }
 
     [Fact]
@@ -191,7 +215,7 @@ public sealed class SelfHealingPolicyTests
         var policy = Policy(Options(steps: "10,30,50,100"));
         policy.Handle(Change(Web2, HealthState.Up, HealthState.Down, T0), T0);
         var output = new List<LvsEvent>(policy.Handle(Change(Web2, HealthState.Down, HealthState.Up, T0.AddSeconds(1)), T0.AddSeconds(1)));
-        output.AddRange(policy.Tick(T0.AddMinutes(10)));
+        output.AddRange(TickThrough(policy, T0.AddSeconds(1), T0.AddMinutes(10)));
         // 7 × 10% = 0.7 → 1; 30% = 2.1 → 2; 50% = 3.5 → 4; 100% → restore.
         Assert.Equal([1, 2, 4], output.OfType<SetWeightCommand>().Select(c => c.Weight));
         Assert.Single(output.OfType<RestoreCommand>());

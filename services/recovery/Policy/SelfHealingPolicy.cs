@@ -106,10 +106,11 @@ public sealed class SelfHealingPolicy
                 continue;
             }
 
-            while (state.Ramp is { } ramp && ramp.NextAt <= now)
+            // One step per tick at most, the next one an interval later: a late tick delays the ramp, never skips a step.
+            if (state.Ramp is { } ramp && ramp.NextAt <= now)
             {
                 var step = ramp.Step + 1;
-                var at = ramp.NextAt;
+                var at = now;
                 if (step == _steps.Count - 1)
                 {
                     state.Ramp = null;
@@ -120,7 +121,7 @@ public sealed class SelfHealingPolicy
                 }
                 else
                 {
-                    state.Ramp = ramp with { Step = step, NextAt = ramp.NextAt + _options.SlowStart.Interval };
+                    state.Ramp = ramp with { Step = step, NextAt = now + _options.SlowStart.Interval };
                     output.AddRange(RampCommand(server, ramp.Cause, step, ramp.Full, RecoveryAction.RampStep, at));
                 }
             }
