@@ -5,6 +5,8 @@ using LvsEvents.Recovery.Service;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 // lvs-recovery --config FILE [--Recovery:SlowStart:Steps 10,25,50,100 --Recovery:SlowStart:Interval 00:00:30 ...]
 // The bus endpoint is registered before the host's configuration exists: read the two settings it needs here.
@@ -25,6 +27,14 @@ return await ServiceProgram.RunAsync(
             .Validate(o => o.SlowStart.Interval > TimeSpan.Zero && o.TickInterval > TimeSpan.Zero, "Recovery:SlowStart:Interval and Recovery:TickInterval must be positive")
             .ValidateOnStart();
         builder.Services.AddSingleton<IReachabilityCheck, PingReachabilityCheck>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var configured = sp.GetRequiredService<IOptions<RecoveryOptions>>().Value.StateFile;
+            var path = string.IsNullOrWhiteSpace(configured)
+                ? Path.Combine(sp.GetRequiredService<IOptions<EventingOptions>>().Value.SpoolDirectory, "recovery-state.json")
+                : configured;
+            return new RecoveryStateFile(path, sp.GetRequiredService<ILogger<RecoveryStateFile>>());
+        });
         builder.Services.AddSingleton<RecoveryEngine>();
         builder.Services.AddHostedService<RecoveryTicker>();
     },

@@ -59,41 +59,12 @@ public sealed class RecoveryProcessTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task A_recovered_server_ramps_on_the_bus_at_the_interval_and_a_flapping_server_is_held_out()
     {
-        var broker = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq") is { Length: > 0 } uri
-            ? uri
-            : throw new InvalidOperationException("ConnectionStrings__rabbitmq is not set: run ./test.sh, or eval \"$(bash scripts/stack.sh env)\" after scripts/stack.sh start.");
-        var config = Path.Combine(_directory, "keepalived.conf");
-        await File.WriteAllTextAsync(config, """
-            virtual_server 10.77.0.100 80 {
-                lb_algo rr
-                lb_kind NAT
-                protocol TCP
-                real_server 10.77.0.21 8080 {
-                    weight 20
-                }
-                real_server 10.77.0.22 8080 {
-                    weight 8
-                }
-            }
-            """);
-
+        var broker = Broker();
+        var config = await WriteConfigAsync();
         _health = await StartHealthStandInAsync(broker);
-        StartRecovery(broker, config);
+        StartRecovery(broker, config, interval: "00:00:01");
         var emitter = _health.Services.GetRequiredService<IEventEmitter>();
-
-        // Web1 goes down. Until recovery's queue exists the event has nowhere to go: publish the same event again
-        // (same id: recovery acts on it once) until its primed first step shows on the bus.
-        var down = Change(Web1, HealthState.Up, HealthState.Down);
-        var primed = false;
-        for (var attempt = 0; attempt < 20 && !primed; attempt++)
-        {
-            Assert.False(_recovery!.HasExited, "lvs-recovery exited:\n" + string.Join('\n', _log));
-            await emitter.EmitAsync(down);
-            primed = await _observed.WaitAsync(e => e is SetWeightCommand { Weight: 2 } c && c.RealServer == Web1, TimeSpan.FromSeconds(2));
-        }
-
-        Assert.True(primed, "recovery never primed the ramp of the server that went down");
-        Assert.Single(_observed.Commands(Web1));
+        await PrimeAsync(emitter);
 
         // Web1 recovers: 10% (2), 25% (5), 50% (10) one interval apart, then restore (100%).
         var up = Change(Web1, HealthState.Down, HealthState.Up);
@@ -140,6 +111,82 @@ public sealed class RecoveryProcessTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(0, _recovery.ExitCode);
     }
 
+    [Fact]
+    public async Task A_restarted_recovery_resumes_the_ramp_where_it_stopped_and_ignores_the_event_it_already_acted_on()
+    {
+        var broker = Broker();
+        var config = await WriteConfigAsync();
+        _health = await StartHealthStandInAsync(broker);
+        StartRecovery(broker, config, interval: "00:00:02");
+        var emitter = _health.Services.GetRequiredService<IEventEmitter>();
+        await PrimeAsync(emitter);
+
+        var up = Change(Web1, HealthState.Down, HealthState.Up);
+        await emitter.EmitAsync(up);
+        Assert.True(await _observed.WaitAsync(e => e is SetWeightCommand { Weight: 5 } c && c.RealServer == Web1, TimeSpan.FromSeconds(10)), "no second step");
+        Assert.Equal(0, Kill(_recovery!.Id, 15));
+        using (var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+        {
+            await _recovery.WaitForExitAsync(stopped.Token);
+        }
+
+        Assert.Equal(0, _recovery.ExitCode);
+        _recovery.Dispose();
+        var stoppedAt = _observed.All.Count;
+
+        // The same health change arrives again while it is away (a redelivery): the restarted service knows it.
+        await emitter.EmitAsync(up);
+        StartRecovery(broker, config, interval: "00:00:02");
+        Assert.True(await _observed.WaitAsync(e => e is RestoreCommand r && r.RealServer == Web1, TimeSpan.FromSeconds(30)), "the ramp never completed after the restart");
+        Assert.Equal(["set-weight 2", "set-weight 2", "set-weight 5", "set-weight 10", "restore"],
+            _observed.Commands(Web1).Select(c => c.Event is SetWeightCommand s ? $"set-weight {s.Weight}" : "restore"));
+        Assert.DoesNotContain(_observed.All.Skip(stoppedAt), o => o.Event is RecoveryDecision { Action: RecoveryAction.RampStarted });
+        Assert.Contains(_log, l => l.Contains("Recovery state from", StringComparison.Ordinal) && l.Contains("1 ramps", StringComparison.Ordinal));
+    }
+
+    private static string Broker() =>
+        Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq") is { Length: > 0 } uri
+            ? uri
+            : throw new InvalidOperationException("ConnectionStrings__rabbitmq is not set: run ./test.sh, or eval \"$(bash scripts/stack.sh env)\" after scripts/stack.sh start.");
+
+    private async Task<string> WriteConfigAsync()
+    {
+        var config = Path.Combine(_directory, "keepalived.conf");
+        await File.WriteAllTextAsync(config, """
+            virtual_server 10.77.0.100 80 {
+                lb_algo rr
+                lb_kind NAT
+                protocol TCP
+                real_server 10.77.0.21 8080 {
+                    weight 20
+                }
+                real_server 10.77.0.22 8080 {
+                    weight 8
+                }
+            }
+            """);
+        return config;
+    }
+
+    /// <summary>
+    /// Web1 goes down. Until recovery's queue exists the event has nowhere to go: publish the same event again (same id:
+    /// recovery acts on it once) until its primed first step shows on the bus.
+    /// </summary>
+    private async Task PrimeAsync(IEventEmitter emitter)
+    {
+        var down = Change(Web1, HealthState.Up, HealthState.Down);
+        var primed = false;
+        for (var attempt = 0; attempt < 20 && !primed; attempt++)
+        {
+            Assert.False(_recovery!.HasExited, "lvs-recovery exited:\n" + string.Join('\n', _log));
+            await emitter.EmitAsync(down);
+            primed = await _observed.WaitAsync(e => e is SetWeightCommand { Weight: 2 } c && c.RealServer == Web1, TimeSpan.FromSeconds(2));
+        }
+
+        Assert.True(primed, "recovery never primed the ramp of the server that went down");
+        Assert.Single(_observed.Commands(Web1));
+    }
+
     private RealServerHealthChanged Change(RealServerRef server, HealthState from, HealthState to) => new()
     {
         EventId = Guid.CreateVersion7(),
@@ -173,11 +220,11 @@ public sealed class RecoveryProcessTests(ITestOutputHelper output) : IAsyncLifet
         return host;
     }
 
-    private void StartRecovery(string broker, string config)
+    private void StartRecovery(string broker, string config, string interval)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "lvs-recovery.dll"), "--config", config,
-                     "--Recovery:SlowStart:Steps", "10,25,50,100", "--Recovery:SlowStart:Interval", "00:00:01",
+                     "--Recovery:SlowStart:Steps", "10,25,50,100", "--Recovery:SlowStart:Interval", interval,
                      "--Recovery:TickInterval", "00:00:00.100", "--Recovery:FlapHold:Transitions", "4",
                      "--Recovery:FlapHold:Window", "00:01:00", "--Recovery:FlapHold:Stability", "00:00:02",
                      "--Recovery:QueueExpiry", "00:00:30"])

@@ -19,6 +19,9 @@ public sealed class RecoveryOptions
     /// <summary>How often due ramp steps and hold releases are checked.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Where the self-healing state is kept across restarts; default <c>Eventing:SpoolDirectory/recovery-state.json</c>.</summary>
+    public string? StateFile { get; set; }
+
     /// <summary>RabbitMQ deletes this node's queue after it had no consumer for this long.</summary>
     public TimeSpan QueueExpiry { get; set; } = TimeSpan.FromDays(1);
 }

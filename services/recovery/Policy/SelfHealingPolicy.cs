@@ -19,6 +19,7 @@ public sealed class SelfHealingPolicy
     public const string SlowStart = "slow-start";
     public const string FlapHold = "flap-hold";
     private const int RememberedIds = 100_000;
+    private const int RememberedIdsSaved = 10_000;
 
     private readonly RecoveryOptions _options;
     private readonly IReadOnlyList<int> _steps;
@@ -40,6 +41,38 @@ public sealed class SelfHealingPolicy
         _servers.TryGetValue(RealServerNames.Normalize(server), out var s)
             ? new ServerView(s.Health, s.Ramp is { } r ? r.Step : null, s.Held, s.Transitions.Count)
             : null;
+
+    /// <summary>Everything the policy remembers, to be saved and given back to <see cref="Import"/> after a restart.</summary>
+    public SelfHealingState Export() => new(
+        [.. _servers.Select(p => new ServerRecord(
+            p.Key, p.Value.Health, [.. p.Value.Transitions.Select(t => new TransitionRecord(t.At, t.EventId))],
+            p.Value.Ramp is { } r ? new RampRecord(r.Cause, r.Step, r.Full, r.NextAt) : null,
+            p.Value.Held, p.Value.HoldCause, p.Value.UpSince))],
+        [.. _seenOrder.TakeLast(RememberedIdsSaved)]);
+
+    /// <summary>Takes back what <see cref="Export"/> saved (into a fresh policy). A ramp beyond the current steps resumes at the last step below 100 %.</summary>
+    public void Import(SelfHealingState state)
+    {
+        foreach (var id in state.Seen)
+        {
+            Remember(id);
+        }
+
+        foreach (var record in state.Servers)
+        {
+            var server = Get(RealServerNames.Normalize(record.Server));
+            server.Health = record.Health;
+            foreach (var t in record.Transitions)
+            {
+                server.Transitions.Enqueue((t.At, t.EventId));
+            }
+
+            server.Ramp = record.Ramp is { } r && _steps.Count > 1 ? new Ramp(r.Cause, Math.Min(r.Step, _steps.Count - 2), r.Full, r.NextAt) : null;
+            server.Held = record.Held;
+            server.HoldCause = record.HoldCause;
+            server.UpSince = record.UpSince;
+        }
+    }
 
     /// <summary>Feeds one event; returns what to emit, in order.</summary>
     public IReadOnlyList<LvsEvent> Handle(LvsEvent e, DateTimeOffset now)
@@ -96,10 +129,10 @@ public sealed class SelfHealingPolicy
                 {
                     state.Held = false;
                     state.Transitions.Clear();
-                    var release = Decision(FlapHold, RecoveryAction.Released, server, state.HoldCause!,
-                        $"up for {now - since:g} (stability period {_options.FlapHold.Stability:g}): released into slow start", [state.HoldCause!.EventId], null, now, AlertSeverity.Info);
+                    var release = Decision(FlapHold, RecoveryAction.Released, server, state.HoldCause!.Value,
+                        $"up for {now - since:g} (stability period {_options.FlapHold.Stability:g}): released into slow start", [state.HoldCause!.Value], null, now, AlertSeverity.Info);
                     output.Add(release);
-                    StartRamp(server, state, state.HoldCause!, now, output, release);
+                    StartRamp(server, state, state.HoldCause!.Value, now, output, release);
                     state.HoldCause = null;
                 }
 
@@ -115,7 +148,7 @@ public sealed class SelfHealingPolicy
                 {
                     state.Ramp = null;
                     var done = Decision(SlowStart, RecoveryAction.RampCompleted, server, ramp.Cause,
-                        $"slow start complete: {_steps[step]}% of weight {ramp.Full}, handed back to configuration", [ramp.Cause.EventId], ramp.Full, at);
+                        $"slow start complete: {_steps[step]}% of weight {ramp.Full}, handed back to configuration", [ramp.Cause], ramp.Full, at);
                     output.Add(done);
                     output.Add(Caused(new RestoreCommand { RealServer = server, RequestedBy = _options.RequestedBy, Reason = done.Reason }, done, ramp.Cause, at));
                 }
@@ -143,10 +176,11 @@ public sealed class SelfHealingPolicy
         var state = Get(server);
         state.Health = to;
         var at = cause.OccurredAt == default ? now : cause.OccurredAt;
+        var id = cause.EventId;
 
         if (_options.FlapHold.Enabled)
         {
-            state.Transitions.Enqueue((at, cause.EventId));
+            state.Transitions.Enqueue((at, id));
             while (state.Transitions.Count > 0 && at - state.Transitions.Peek().At > _options.FlapHold.Window)
             {
                 state.Transitions.Dequeue();
@@ -162,14 +196,14 @@ public sealed class SelfHealingPolicy
         if (_options.FlapHold.Enabled && state.Transitions.Count >= _options.FlapHold.Transitions)
         {
             state.Held = true;
-            state.HoldCause = cause;
+            state.HoldCause = id;
             state.UpSince = to == HealthState.Up ? at : null;
             state.Ramp = null;
-            var hold = Decision(FlapHold, RecoveryAction.HeldOut, server, cause,
+            var hold = Decision(FlapHold, RecoveryAction.HeldOut, server, id,
                 $"{state.Transitions.Count} health transitions within {_options.FlapHold.Window:g}: held out at weight 0 until up for {_options.FlapHold.Stability:g}",
                 [.. state.Transitions.Select(t => t.EventId)], 0, now, AlertSeverity.Warning);
             output.Add(hold);
-            output.Add(Caused(new SetWeightCommand { RealServer = server, Weight = 0, Cause = WeightChangeCause.Recovery, RequestedBy = _options.RequestedBy, Reason = hold.Reason }, hold, cause, now));
+            output.Add(Caused(new SetWeightCommand { RealServer = server, Weight = 0, Cause = WeightChangeCause.Recovery, RequestedBy = _options.RequestedBy, Reason = hold.Reason }, hold, id, now));
             return;
         }
 
@@ -183,8 +217,8 @@ public sealed class SelfHealingPolicy
             if (state.Ramp is { } ramp)
             {
                 state.Ramp = null;
-                output.Add(Decision(SlowStart, RecoveryAction.RampCancelled, server, cause,
-                    $"down again at step {_steps[ramp.Step]}% of the ramp", [ramp.Cause.EventId, cause.EventId], null, now));
+                output.Add(Decision(SlowStart, RecoveryAction.RampCancelled, server, id,
+                    $"down again at step {_steps[ramp.Step]}% of the ramp", [ramp.Cause, id], null, now));
             }
 
             if (_options.SlowStart.PrimeOnDown && _configuredWeight(server) is { } full)
@@ -195,16 +229,16 @@ public sealed class SelfHealingPolicy
                 {
                     RealServer = server, Weight = weight, Cause = WeightChangeCause.Recovery, RequestedBy = _options.RequestedBy,
                     Reason = $"slow start primed: back at {_steps[0]}% ({weight}) when it recovers",
-                }, null, cause, now));
+                }, null, id, now));
             }
         }
         else if (to == HealthState.Up && from == HealthState.Down)
         {
-            StartRamp(server, state, cause, now, output, null);
+            StartRamp(server, state, id, now, output, null);
         }
     }
 
-    private void StartRamp(RealServerRef server, ServerState state, LvsEvent cause, DateTimeOffset now, List<LvsEvent> output, RecoveryDecision? after)
+    private void StartRamp(RealServerRef server, ServerState state, Guid cause, DateTimeOffset now, List<LvsEvent> output, RecoveryDecision? after)
     {
         if (!_options.SlowStart.Enabled || _configuredWeight(server) is not { } full)
         {
@@ -219,7 +253,7 @@ public sealed class SelfHealingPolicy
 
         if (_steps.Count == 1)
         {
-            var done = Decision(SlowStart, RecoveryAction.RampCompleted, server, cause, "slow start has one step (100%): full weight now", [cause.EventId], full, now);
+            var done = Decision(SlowStart, RecoveryAction.RampCompleted, server, cause, "slow start has one step (100%): full weight now", [cause], full, now);
             output.Add(done);
             output.Add(Caused(new RestoreCommand { RealServer = server, RequestedBy = _options.RequestedBy, Reason = done.Reason }, done, cause, now));
             return;
@@ -229,11 +263,11 @@ public sealed class SelfHealingPolicy
         output.AddRange(RampCommand(server, cause, 0, full, RecoveryAction.RampStarted, now));
     }
 
-    private IEnumerable<LvsEvent> RampCommand(RealServerRef server, LvsEvent cause, int step, int full, RecoveryAction action, DateTimeOffset at)
+    private IEnumerable<LvsEvent> RampCommand(RealServerRef server, Guid cause, int step, int full, RecoveryAction action, DateTimeOffset at)
     {
         var weight = StepWeight(step, full);
         var decision = Decision(SlowStart, action, server, cause,
-            $"slow start step {step + 1}/{_steps.Count}: {_steps[step]}% of weight {full} = {weight}", [cause.EventId], weight, at);
+            $"slow start step {step + 1}/{_steps.Count}: {_steps[step]}% of weight {full} = {weight}", [cause], weight, at);
         yield return decision;
         yield return Caused(new SetWeightCommand { RealServer = server, Weight = weight, Cause = WeightChangeCause.Recovery, RequestedBy = _options.RequestedBy, Reason = decision.Reason }, decision, cause, at);
     }
@@ -242,13 +276,13 @@ public sealed class SelfHealingPolicy
     private int StepWeight(int step, int full) =>
         full <= 0 ? 0 : (int)Math.Clamp(Math.Round(full * (long)_steps[step] / 100.0, MidpointRounding.AwayFromZero), 1, full);
 
-    private static RecoveryDecision Decision(string policy, RecoveryAction action, RealServerRef server, LvsEvent cause, string reason,
+    private static RecoveryDecision Decision(string policy, RecoveryAction action, RealServerRef server, Guid cause, string reason,
         IReadOnlyList<Guid> causing, int? weight, DateTimeOffset at, AlertSeverity? alert = null) => new()
         {
             EventId = Guid.CreateVersion7(at),
             OccurredAt = at,
-            CorrelationId = CorrelationOf(cause),
-            CausationId = cause.EventId,
+            CorrelationId = cause,
+            CausationId = cause,
             Policy = policy,
             Action = action,
             Subject = server.ToString(),
@@ -260,16 +294,13 @@ public sealed class SelfHealingPolicy
         };
 
     /// <summary>A command with the correlation of the event behind it and, as causation, the decision (or that event).</summary>
-    private static LvsEvent Caused(LvsCommand command, RecoveryDecision? decision, LvsEvent cause, DateTimeOffset at) => command with
+    private static LvsEvent Caused(LvsCommand command, RecoveryDecision? decision, Guid cause, DateTimeOffset at) => command with
     {
         EventId = Guid.CreateVersion7(at),
         OccurredAt = at,
-        CorrelationId = CorrelationOf(cause),
-        CausationId = decision?.EventId ?? cause.EventId,
+        CorrelationId = cause,
+        CausationId = decision?.EventId ?? cause,
     };
-
-    /// <summary>The causing event's id: a command traces back to the health change (or snapshot) that started it.</summary>
-    private static Guid CorrelationOf(LvsEvent cause) => cause.EventId;
 
     private bool Remember(Guid id)
     {
@@ -303,12 +334,21 @@ public sealed class SelfHealingPolicy
         public Queue<(DateTimeOffset At, Guid EventId)> Transitions { get; } = new();
         public Ramp? Ramp { get; set; }
         public bool Held { get; set; }
-        public LvsEvent? HoldCause { get; set; }
+        public Guid? HoldCause { get; set; }
         public DateTimeOffset? UpSince { get; set; }
     }
 
-    private sealed record Ramp(LvsEvent Cause, int Step, int Full, DateTimeOffset NextAt);
+    private sealed record Ramp(Guid Cause, int Step, int Full, DateTimeOffset NextAt);
 }
+
+/// <summary>What <see cref="SelfHealingPolicy"/> remembers, as saved across restarts.</summary>
+public sealed record SelfHealingState(IReadOnlyList<ServerRecord> Servers, IReadOnlyList<Guid> Seen);
+
+public sealed record ServerRecord(RealServerRef Server, HealthState Health, IReadOnlyList<TransitionRecord> Transitions, RampRecord? Ramp, bool Held, Guid? HoldCause, DateTimeOffset? UpSince);
+
+public sealed record TransitionRecord(DateTimeOffset At, Guid EventId);
+
+public sealed record RampRecord(Guid Cause, int Step, int Full, DateTimeOffset NextAt);
 
 /// <summary>The policy's view of one real server.</summary>
 /// <param name="RampStep">Index of the current ramp step, null when no ramp runs.</param>

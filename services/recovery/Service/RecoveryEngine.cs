@@ -20,6 +20,7 @@ public sealed class RecoveryEngine
     private readonly TimeProvider _clock;
     private readonly IReachabilityCheck _reachability;
     private readonly ILogger<RecoveryEngine> _logger;
+    private readonly RecoveryStateFile _stateFile;
     private volatile IReadOnlyDictionary<RealServerRef, int> _weights;
 
     public RecoveryEngine(
@@ -29,6 +30,7 @@ public sealed class RecoveryEngine
         IEventEmitter emitter,
         TimeProvider clock,
         IReachabilityCheck reachability,
+        RecoveryStateFile stateFile,
         ILogger<RecoveryEngine> logger)
     {
         _weights = ConfiguredWeights.Of(configuration.Current);
@@ -38,6 +40,14 @@ public sealed class RecoveryEngine
             return ValueTask.CompletedTask;
         });
         _selfHealing = new SelfHealingPolicy(options.Value, server => _weights.TryGetValue(server, out var w) ? w : null);
+        if (stateFile.Load() is { } saved)
+        {
+            _selfHealing.Import(saved);
+            logger.LogInformation("Recovery state from {Path}: {Servers} real servers, {Ramps} ramps, {Held} held", stateFile.Path,
+                saved.Servers.Count, saved.Servers.Count(s => s.Ramp is not null), saved.Servers.Count(s => s.Held));
+        }
+
+        _stateFile = stateFile;
         _splitBrain = new SplitBrainPolicy(options.Value, identity.NodeId);
         _emitter = emitter;
         _clock = clock;
@@ -64,6 +74,11 @@ public sealed class RecoveryEngine
                 ? _splitBrain.Handle(suspected, reachability!, now)
                 : _selfHealing.Handle(e, now);
             await EmitAsync(output, cancellationToken).ConfigureAwait(false);
+            if (e is not SplitBrainSuspected)
+            {
+                // After emitting: a crash in between re-decides on redelivery rather than losing a command.
+                _stateFile.Save(_selfHealing.Export());
+            }
         }
         finally
         {
@@ -76,7 +91,12 @@ public sealed class RecoveryEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await EmitAsync(_selfHealing.Tick(_clock.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            var output = _selfHealing.Tick(_clock.GetUtcNow());
+            await EmitAsync(output, cancellationToken).ConfigureAwait(false);
+            if (output.Count > 0)
+            {
+                _stateFile.Save(_selfHealing.Export());
+            }
         }
         finally
         {
