@@ -41,6 +41,20 @@ public sealed class FailoverScenario : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await RunAsync();
+        }
+        catch
+        {
+            // Whatever was started is stopped and the schema dropped even if xunit does not dispose a failed fixture.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task RunAsync()
+    {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         Store = await ReplayStore.CreateAsync();
         Live = Store.Projection(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500));
@@ -154,8 +168,16 @@ public sealed class FailoverScenario : IAsyncLifetime
         return events;
     }
 
+    private bool _disposed;
+
     public async Task DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         foreach (var node in _nodes)
         {
             try
