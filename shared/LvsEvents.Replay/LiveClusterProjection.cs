@@ -15,10 +15,19 @@ public sealed class LiveClusterProjection(ClusterProjection projection, ILogger<
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failing = false;
+        var ensured = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                // Marten's migration (at every monitor start) drops indexes on mt_events it was not configured with:
+                // put the replay's back now and then (a catalog check when they exist).
+                if (DateTime.UtcNow - ensured > TimeSpan.FromMinutes(1))
+                {
+                    await projection.EnsureSchemaAsync(stoppingToken).ConfigureAwait(false);
+                    ensured = DateTime.UtcNow;
+                }
+
                 await projection.CatchUpAsync(stoppingToken).ConfigureAwait(false);
                 failing = false;
             }

@@ -90,3 +90,48 @@ public sealed class FollowTests : IAsyncLifetime
         Assert.Equal(2, Text().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 }
+
+/// <summary>The replay indexes on Marten's mt_events against Marten's own migration.</summary>
+public sealed class IndexTests : IAsyncLifetime
+{
+    private ReplayStore _store = null!;
+
+    public async Task InitializeAsync() => _store = await ReplayStore.CreateAsync();
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    private async Task<List<string>> IndexesAsync()
+    {
+        await using var command = _store.DataSource.CreateCommand("select indexname from pg_indexes where schemaname = @s and tablename = 'mt_events' and indexname like 'lvs_replay_%' order by 1");
+        command.Parameters.AddWithValue("s", _store.Schema);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_time_indexes_exist_after_a_Marten_migration_once_the_projection_has_ensured_its_schema()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(50));
+        var projection = _store.Projection(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1));
+        await projection.EnsureSchemaAsync(cancel.Token);
+        string[] expected = ["lvs_replay_events_state_time", "lvs_replay_events_time"];
+        Assert.Equal(expected, await IndexesAsync());
+
+        // What the monitor does at every start.
+        using (var store = Marten.DocumentStore.For(o => LvsEvents.EventStore.EventStoreSchema.Configure(o, _store.ConnectionString, _store.Schema)))
+        {
+            await LvsEvents.EventStore.EventStoreSchema.EnsureAsync(store, cancel.Token);
+        }
+
+        var afterMigration = await IndexesAsync();
+        Console.WriteLine($"replay indexes after a Marten migration: [{string.Join(", ", afterMigration)}]");
+        await projection.EnsureSchemaAsync(cancel.Token);
+        Assert.Equal(expected, await IndexesAsync());
+    }
+}
