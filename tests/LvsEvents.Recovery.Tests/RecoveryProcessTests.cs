@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using LvsEvents.Contracts;
 using LvsEvents.Eventing;
+using LvsEvents.Recovery.Policy;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -142,6 +143,66 @@ public sealed class RecoveryProcessTests(ITestOutputHelper output) : IAsyncLifet
             _observed.Commands(Web1).Select(c => c.Event is SetWeightCommand s ? $"set-weight {s.Weight}" : "restore"));
         Assert.DoesNotContain(_observed.All.Skip(stoppedAt), o => o.Event is RecoveryDecision { Action: RecoveryAction.RampStarted });
         Assert.Contains(_log, l => l.Contains("Recovery state from", StringComparison.Ordinal) && l.Contains("1 ramps", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_split_brain_on_the_lower_priority_node_is_answered_with_a_yield_decision_and_one_resign_command()
+    {
+        var broker = Broker();
+        var config = await WriteConfigAsync();
+        _health = await StartHealthStandInAsync(broker);
+        StartRecovery(broker, config, interval: "00:00:01");
+        using var vrrp = await StartStandInAsync(broker, "vrrp");
+        try
+        {
+            await SplitBrainAsync(vrrp.Services.GetRequiredService<IEventEmitter>());
+        }
+        finally
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await vrrp.StopAsync(stop.Token);
+        }
+    }
+
+    private async Task SplitBrainAsync(IEventEmitter emitter)
+    {
+        var suspected = new SplitBrainSuspected
+        {
+            EventId = Guid.CreateVersion7(), Instance = "VI_1", VirtualRouterId = 51, PeerAddress = "10.77.0.2", PeerPriority = 100, LocalPriority = 90, IntervalsObserved = 3,
+        };
+        var answered = false;
+        for (var attempt = 0; attempt < 20 && !answered; attempt++)
+        {
+            Assert.False(_recovery!.HasExited, "lvs-recovery exited:\n" + string.Join('\n', _log));
+            await emitter.EmitAsync(suspected);
+            answered = await _observed.WaitAsync(e => e is VrrpResignCommand, TimeSpan.FromSeconds(2));
+        }
+
+        Assert.True(answered, "no resign command");
+        // A second suspicion of the same episode: no second command.
+        await emitter.EmitAsync(suspected with { EventId = Guid.CreateVersion7() });
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var decision = Assert.Single(_observed.All.Select(o => o.Event).OfType<RecoveryDecision>());
+        Assert.Equal((SplitBrainPolicy.Policy, RecoveryAction.Yield, $"vrrp:{_node}:VI_1"), (decision.Policy, decision.Action, decision.Subject));
+        var command = Assert.Single(_observed.All.Select(o => o.Event).OfType<VrrpResignCommand>());
+        Assert.Equal((_node, "VI_1", 51, VrrpResignMode.PriorityDrop, suspected.EventId, decision.EventId),
+            (command.TargetNode, command.Instance, command.VirtualRouterId, command.Mode, command.CorrelationId, command.CausationId));
+    }
+
+    private async Task<IHost> StartStandInAsync(string broker, string service)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:rabbitmq"] = broker,
+            ["Eventing:NodeId"] = _node,
+            ["Eventing:SpoolDirectory"] = Path.Combine(_directory, service + "-spool"),
+        });
+        builder.Services.AddLvsEventing(builder.Configuration, service);
+        var host = builder.Build();
+        using var start = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await host.StartAsync(start.Token);
+        return host;
     }
 
     private static string Broker() =>
