@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using LvsEvents.Contracts;
 
 namespace LvsEvents.Replay.Tests;
@@ -133,5 +135,59 @@ public sealed class IndexTests : IAsyncLifetime
         Console.WriteLine($"replay indexes after a Marten migration: [{string.Join(", ", afterMigration)}]");
         await projection.EnsureSchemaAsync(cancel.Token);
         Assert.Equal(expected, await IndexesAsync());
+    }
+}
+
+/// <summary>The hosted live projection as the monitor would register it (<c>AddClusterViewProjection</c>).</summary>
+public sealed class HostedProjectionTests : IAsyncLifetime
+{
+    private ReplayStore _store = null!;
+
+    public async Task InitializeAsync() => _store = await ReplayStore.CreateAsync();
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_hosted_projection_keeps_the_live_view_and_snapshots_as_events_are_recorded()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:eventstore"] = _store.ConnectionString,
+            ["EventStore:Schema"] = _store.Schema,
+        });
+        builder.Services.AddLogging();
+        builder.Services.AddClusterViewProjection(builder.Configuration);
+        LiveClusterProjection.Interval = TimeSpan.FromMilliseconds(200);
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var reader = _store.Projection(TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1));
+            var t = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(30);
+            var events = Enumerable.Range(0, 30).Select(i =>
+            {
+                var at = t + TimeSpan.FromMinutes(i);
+                var id = Guid.CreateVersion7(at);
+                return (LvsEvent)new RealServerWeightChanged
+                {
+                    RealServer = FailoverScenario.Server, OldWeight = i, NewWeight = i + 1, Cause = WeightChangeCause.Operator,
+                    EventId = id, OccurredAt = at, NodeId = "n1", Service = "lvsctl", CorrelationId = id,
+                };
+            }).ToList();
+            await _store.RecordAsync(events);
+            int? Weight() => reader.ReadLiveAsync(CancellationToken.None).GetAwaiter().GetResult()?.View.VirtualServices.Values.SingleOrDefault()?.RealServers.Values.Single().Weight;
+            Assert.NotNull(await LvsEvents.TestInfrastructure.Network.Poll.Until(() => Weight() == 30, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200)));
+
+            // The settled part went into 10-minute snapshots: an instant 15 minutes in starts from one.
+            var at = t + TimeSpan.FromMinutes(15.5);
+            var state = await reader.StateAtAsync(at, CancellationToken.None);
+            Assert.NotNull(state.SnapshotAt);
+            Assert.Equal(ReplayStore.Fold(events, at).ToJson(), state.View.ToJson());
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
     }
 }
