@@ -19,7 +19,7 @@ namespace LvsEvents.Recovery.Tests;
 /// Recovery and the real writer together, on the real broker: the writer programs the nftables table of a network
 /// namespace this test creates (<c>lvr-XXXXXX-dir</c>, deleted after); a stand-in health service says a real server went
 /// down and came back; the weights read back from the kernel step 2 → 5 → 10 → 20 (10/25/50/100 % of 20), never full
-/// weight first.
+/// weight first; a flapping server is held at weight 0 in the kernel, then ramps once it stayed up.
 /// </summary>
 public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -94,7 +94,8 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
         var writer = Start(broker, "lvs-ipvs-writer.dll", "writer", "--config", config, "--backend", "nftables",
             "--IpvsWriter:NetworkNamespace", Namespace, "--IpvsWriter:QueueExpiry", "00:00:30");
         Start(broker, "lvs-recovery.dll", "recovery", "--config", config, "--Recovery:SlowStart:Steps", "10,25,50,100",
-            "--Recovery:SlowStart:Interval", "00:00:02", "--Recovery:TickInterval", "00:00:00.100", "--Recovery:QueueExpiry", "00:00:30");
+            "--Recovery:SlowStart:Interval", "00:00:02", "--Recovery:TickInterval", "00:00:00.100", "--Recovery:QueueExpiry", "00:00:30",
+            "--Recovery:FlapHold:Transitions", "4", "--Recovery:FlapHold:Window", "00:01:00", "--Recovery:FlapHold:Stability", "00:00:03");
         using var kernel = BackendSelector.Create("nftables", NullLogger.Instance, Namespace);
         Assert.True(await Until(async () => await WeightAsync(kernel) == 20, TimeSpan.FromSeconds(30)), "the writer never programmed the table");
 
@@ -129,11 +130,33 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
         // Out of the table until the writer applies the Up, then exactly the steps: never full weight first.
         Assert.Equal([2, 5, 10, 20], seen.SkipWhile(w => w is null));
         Assert.Equal(8, await WeightOfAsync(kernel, Rs(2)));
+
+        // rs2 flaps (4 transitions): held at weight 0 in the kernel while up, then after 3 s of staying up it ramps 1, 2, 4, 8.
+        foreach (var (from, to) in new[] { (HealthState.Up, HealthState.Down), (HealthState.Down, HealthState.Up), (HealthState.Up, HealthState.Down), (HealthState.Down, HealthState.Up) })
+        {
+            await emitter.EmitAsync(Change(from, to, Rs(2)));
+        }
+
+        var rs2 = new List<int?>();
+        clock.Restart();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && rs2.LastOrDefault() != 8)
+        {
+            var weight = await WeightOfAsync(kernel, Rs(2));
+            if (rs2.Count == 0 || rs2[^1] != weight)
+            {
+                rs2.Add(weight);
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Equal([0, 1, 2, 4, 8], rs2.SkipWhile(w => w != 0));
+        Assert.Contains(_observed.All, o => o.Event is RecoveryDecision { Action: RecoveryAction.HeldOut, Alert: AlertSeverity.Warning });
     }
 
-    private RealServerHealthChanged Change(HealthState from, HealthState to) => new()
+    private RealServerHealthChanged Change(HealthState from, HealthState to, string? server = null) => new()
     {
-        EventId = Guid.CreateVersion7(), RealServer = new RealServerRef(VirtualServiceRef.Tcp(Vip, 80), Rs(1), 8080),
+        EventId = Guid.CreateVersion7(), RealServer = new RealServerRef(VirtualServiceRef.Tcp(Vip, 80), server ?? Rs(1), 8080),
         From = from, To = to, Checker = "TCP_CHECK", Reason = "test",
     };
 
