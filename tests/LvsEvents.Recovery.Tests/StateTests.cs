@@ -62,6 +62,23 @@ public sealed class StateTests : IDisposable
     }
 
     [Fact]
+    public void The_version_moves_on_state_changes_only()
+    {
+        var policy = Policy();
+        var down = Change(Web1, HealthState.Up, HealthState.Down, T0);
+        policy.Handle(down, T0);
+        var v = policy.Version;
+        policy.Handle(down, T0);
+        Assert.Empty(policy.Tick(T0.AddSeconds(5)));
+        Assert.Equal(v, policy.Version);
+        policy.Handle(Change(Web1, HealthState.Down, HealthState.Up, T0.AddSeconds(6)), T0.AddSeconds(6));
+        Assert.True(policy.Version > v);
+        v = policy.Version;
+        Assert.NotEmpty(policy.Tick(T0.AddSeconds(36)));
+        Assert.True(policy.Version > v);
+    }
+
+    [Fact]
     public void The_saved_state_is_readable_json_and_a_corrupt_file_is_ignored()
     {
         var policy = Policy();

@@ -36,6 +36,9 @@ public sealed class SelfHealingPolicy
         _configuredWeight = configuredWeight;
     }
 
+    /// <summary>Goes up whenever the state changes (worth saving); duplicate and irrelevant events leave it.</summary>
+    public long Version { get; private set; }
+
     /// <summary>What the policy knows of a real server, for status and tests.</summary>
     public ServerView? View(RealServerRef server) =>
         _servers.TryGetValue(RealServerNames.Normalize(server), out var s)
@@ -102,6 +105,7 @@ public sealed class SelfHealingPolicy
                     {
                         // What a (re)started service learns: the state, no transition.
                         Get(server).Health = entry.State;
+                        Version++;
                     }
                     else if (known != entry.State)
                     {
@@ -121,12 +125,20 @@ public sealed class SelfHealingPolicy
     public IReadOnlyList<LvsEvent> Tick(DateTimeOffset now)
     {
         var output = new List<LvsEvent>();
+        Version += TickServers(now, output);
+        return output;
+    }
+
+    private int TickServers(DateTimeOffset now, List<LvsEvent> output)
+    {
+        var changes = 0;
         foreach (var (server, state) in _servers)
         {
             if (state.Held)
             {
                 if (state.Health == HealthState.Up && state.UpSince is { } since && now - since >= _options.FlapHold.Stability)
                 {
+                    changes++;
                     state.Held = false;
                     state.Transitions.Clear();
                     var release = Decision(FlapHold, RecoveryAction.Released, server, state.HoldCause!.Value,
@@ -142,6 +154,7 @@ public sealed class SelfHealingPolicy
             // One step per tick at most, the next one an interval later: a late tick delays the ramp, never skips a step.
             if (state.Ramp is { } ramp && ramp.NextAt <= now)
             {
+                changes++;
                 var step = ramp.Step + 1;
                 var at = now;
                 if (step == _steps.Count - 1)
@@ -160,7 +173,7 @@ public sealed class SelfHealingPolicy
             }
         }
 
-        return output;
+        return changes;
     }
 
     /// <summary>The earliest time something becomes due, if anything is pending.</summary>
@@ -175,6 +188,7 @@ public sealed class SelfHealingPolicy
     {
         var state = Get(server);
         state.Health = to;
+        Version++;
         var at = cause.OccurredAt == default ? now : cause.OccurredAt;
         var id = cause.EventId;
 

@@ -70,11 +70,12 @@ public sealed class RecoveryEngine
         try
         {
             var now = _clock.GetUtcNow();
+            var version = _selfHealing.Version;
             var output = e is SplitBrainSuspected suspected
                 ? _splitBrain.Handle(suspected, reachability!, now)
                 : _selfHealing.Handle(e, now);
             await EmitAsync(output, cancellationToken).ConfigureAwait(false);
-            if (e is not SplitBrainSuspected)
+            if (_selfHealing.Version != version)
             {
                 // After emitting: a crash in between re-decides on redelivery rather than losing a command.
                 _stateFile.Save(_selfHealing.Export());
@@ -91,9 +92,10 @@ public sealed class RecoveryEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var version = _selfHealing.Version;
             var output = _selfHealing.Tick(_clock.GetUtcNow());
             await EmitAsync(output, cancellationToken).ConfigureAwait(false);
-            if (output.Count > 0)
+            if (_selfHealing.Version != version)
             {
                 _stateFile.Save(_selfHealing.Export());
             }
