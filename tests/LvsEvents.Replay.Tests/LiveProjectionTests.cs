@@ -104,7 +104,7 @@ public sealed class IndexTests : IAsyncLifetime
 
     private async Task<List<string>> IndexesAsync()
     {
-        await using var command = _store.DataSource.CreateCommand("select indexname from pg_indexes where schemaname = @s and tablename = 'mt_events' and indexname like 'lvs_replay_%' order by 1");
+        await using var command = _store.DataSource.CreateCommand("select indexname from pg_indexes where schemaname = @s and tablename = 'mt_events' and indexname like 'lvs\\_replay\\_events\\_%' order by 1");
         command.Parameters.AddWithValue("s", _store.Schema);
         var names = new List<string>();
         await using var reader = await command.ExecuteReaderAsync();
