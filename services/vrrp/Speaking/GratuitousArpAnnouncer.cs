@@ -19,12 +19,14 @@ public sealed class GratuitousArpAnnouncer(VrrpInstanceDefinition definition, IV
         if (reason == GratuitousArpReason.OtherMasterGone)
         {
             // Keeps the master's schedule running: this is an extra burst.
-            _ = BurstAsync(definition.GratuitousArp.Repeat, "split brain healed: the other master went quiet; re-announcing", cause, CancellationToken.None);
+            _ = Task.Run(() => BurstAsync(definition.GratuitousArp.Repeat, "split brain healed: the other master went quiet; re-announcing", cause, CancellationToken.None));
             return;
         }
         Stop();
         var schedule = _schedule = new CancellationTokenSource();
-        _ = RunScheduleAsync(cause, schedule.Token);
+        // Off the protocol loop: sending the bursts must not hold up its next advert or input.
+        var token = schedule.Token;
+        _ = Task.Run(() => RunScheduleAsync(cause, token));
     }
 
     public void Stop()

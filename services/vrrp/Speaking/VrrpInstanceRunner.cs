@@ -210,7 +210,12 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
             var now = _clock.GetUtcNow();
             if (_machine.NextDeadline is { } deadline && deadline <= now)
             {
-                Execute(_machine.OnTimer(now));
+                var decision = _machine.OnTimer(now);
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                Execute(decision);
+                if (decision.OfType<StateTransition>().Any())
+                    _logger.LogDebug("{Instance}: timer transition {Late:0.000} ms after its deadline, carried out in {Took:0.000} ms",
+                        Name, (now - deadline).TotalMilliseconds, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 continue;
             }
             if (_inputs.TryDequeue(out var input))
@@ -252,7 +257,11 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         {
             try
             {
+                var began = System.Diagnostics.Stopwatch.GetTimestamp();
                 CarryOut(action, cause);
+                var took = System.Diagnostics.Stopwatch.GetElapsedTime(began);
+                if (took > TimeSpan.FromMilliseconds(1))
+                    _logger.LogDebug("{Instance}: {Action} took {Took:0.000} ms", Name, action.GetType().Name, took.TotalMilliseconds);
             }
             catch (Exception e)
             {
