@@ -15,10 +15,11 @@ public enum Speaker
 }
 
 /// <summary>
-/// What one failover took: until the VIP was on the backup, and until a client connected again; and whether
-/// the backup held the VIP at any moment of the steady state before the crash (a false failover).
+/// What one failover took: until the VIP was on the backup (from the crash, and from the master's last advert
+/// seen on the LAN: the protocol's own part, whatever the phase of the crash), until a client connected again;
+/// and whether the backup held the VIP at any moment of the steady state before the crash (a false failover).
 /// </summary>
-public sealed record FailoverResult(TimeSpan VipMoved, TimeSpan ClientOutage, bool FalseFailoverBeforeCrash);
+public sealed record FailoverResult(TimeSpan VipMoved, TimeSpan SinceLastAdvert, TimeSpan ClientOutage, bool FalseFailoverBeforeCrash);
 
 /// <summary>
 /// One failover in a fresh lab: directors a (master, 150) and b (backup, 100) and a client on a bridge; a TCP
@@ -56,6 +57,7 @@ public static class FailoverRun
             await WaitAsync(() => master.HoldsVip, TimeSpan.FromSeconds(15), "the master holds the VIP", master);
             var backupWord = speaker == Speaker.Ours ? "-> Backup" : "Entering BACKUP STATE";
             await WaitAsync(() => backup.OutputText.Contains(backupWord, StringComparison.Ordinal), TimeSpan.FromSeconds(15), "the backup is up", backup);
+            using var adverts = new AdvertWatcher(client.Namespace, a.Address);
             // Steady state: several advert intervals, watching that the backup never takes the VIP meanwhile.
             var steady = Stopwatch.StartNew();
             var falseFailover = false;
@@ -68,6 +70,10 @@ public static class FailoverRun
             var prober = new ClientProber(client.Namespace, new IPEndPoint(vip, Port));
             var probing = prober.RunAsync(ProbeEvery, stop.Token);
             await WaitAsync(() => prober.Successes >= 5, TimeSpan.FromSeconds(5), "the client reaches the VIP", master);
+            // The crash comes right after one of the master's adverts reaches the LAN: the same (worst) phase for
+            // both speakers, so that kill → VIP measures the speaker and not where its advert timer happened to be.
+            var seen = adverts.LastAdvert;
+            await WaitAsync(() => adverts.LastAdvert != seen, TimeSpan.FromSeconds(5), "an advert of the master", master);
 
             // The crash: the master's link goes down (nothing it says reaches the LAN from here on, and the
             // client's connections to it fail) and its VRRP process is killed; both clocks start at the link.
@@ -82,11 +88,13 @@ public static class FailoverRun
                 await Task.Delay(1);
             }
             var moved = clock.Elapsed;
+            var vipAt = adverts.Now;
+            var lastAdvert = adverts.LastAdvert ?? throw new InvalidOperationException("no advert of the master was seen on the LAN");
             await WaitAsync(() => prober.FirstSuccessStartedAfter(killedAt) is not null, TimeSpan.FromSeconds(10), "the client reaches the new master", backup);
             var outage = prober.FirstSuccessStartedAfter(killedAt)!.Value - killedAt;
             await stop.CancelAsync();
             await probing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            return new FailoverResult(moved, outage, falseFailover);
+            return new FailoverResult(moved, vipAt - lastAdvert, outage, falseFailover);
         }
         finally
         {
