@@ -54,6 +54,8 @@ PACKAGES=(rabbitmq-server postgresql influxdb influxdb-client nftables keepalive
           iproute2 curl ca-certificates util-linux perl-base procps
           # test peers and servers: HAProxy (health-check benchmark), dnsmasq (DNS_CHECK), openssl (SSL_GET)
           haproxy dnsmasq-base openssl iputils-ping
+          # the postmortem report is checked in a headless browser
+          chromium
           # the real IPVS kernel under qemu (this machine's kernel has no IPVS)
           qemu-system-x86 linux-image-amd64 busybox-static ipvsadm)
 

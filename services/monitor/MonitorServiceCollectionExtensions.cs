@@ -26,6 +26,9 @@ public static class MonitorServiceCollectionExtensions
         services.AddInfluxMetrics(configuration);
         services.AddSingleton<IRecordedEventObserver, InfluxEventObserver>();
         services.AddAlerts(configuration);
+        // The replay's live cluster view (lvsctl state / postmortem read it), kept beside the recorder.
+        services.AddSingleton(_ => new Replay.ClusterProjection(Npgsql.NpgsqlDataSource.Create(connectionString), schema));
+        services.AddHostedService<ClusterViewProjection>();
         return services;
     }
 
@@ -36,7 +39,7 @@ public static class MonitorServiceCollectionExtensions
         services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.Section));
         services.AddSingleton(new AlertBook([
             new RealServerWeightZeroRule(), new AllRealServersDownRule(), new FailoverRule(options.FailoverStableAfter),
-            new SplitBrainRule(), new CheckerStalledRule(), new SpoolBacklogRule(options.SpoolBacklogThreshold),
+            new SplitBrainRule(), new CheckerStalledRule(), new SpoolBacklogRule(options.SpoolBacklogThreshold), new RecoveryDecisionRule(),
         ]));
         foreach (var url in options.WebhookUrls)
         {

@@ -16,7 +16,7 @@ public sealed class AlertTests
 
     private static AlertBook Book() => new([
         new RealServerWeightZeroRule(), new AllRealServersDownRule(), new FailoverRule(TimeSpan.FromMinutes(5)), new SplitBrainRule(), new CheckerStalledRule(),
-        new SpoolBacklogRule(1000),
+        new SpoolBacklogRule(1000), new RecoveryDecisionRule(),
     ]);
 
     private static T At<T>(T e, double seconds) where T : LvsEvent
@@ -98,6 +98,20 @@ public sealed class AlertTests
         Assert.Contains("1500 events waiting for the bus (was 5)", raised.Message);
         Assert.Empty(book.Observe(Beat(3000, 60), T0.AddSeconds(60)));
         Assert.IsType<AlertResolved>(Assert.Single(book.Observe(Beat(10, 90), T0.AddSeconds(90))));
+    }
+
+    [Fact]
+    public void A_server_held_out_by_recovery_alerts_until_it_is_released()
+    {
+        var book = Book();
+        RecoveryDecision Decision(RecoveryAction action, AlertSeverity? alert) => new()
+        {
+            Policy = "flap-hold", Action = action, Subject = Web1.ToString(), RealServer = Web1, Reason = "5 transitions in 2 min", Alert = alert,
+        };
+        var raised = Assert.IsType<AlertRaised>(Assert.Single(book.Observe(At(Decision(RecoveryAction.HeldOut, AlertSeverity.Warning), 0), T0)));
+        Assert.Equal("recovery-decision", raised.Rule);
+        Assert.Empty(book.Observe(At(Decision(RecoveryAction.RampStep, null), 10), T0));
+        Assert.IsType<AlertResolved>(Assert.Single(book.Observe(At(Decision(RecoveryAction.Released, null), 60), T0.AddSeconds(60))));
     }
 
     [Fact(Timeout = 30_000)]

@@ -134,12 +134,16 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
         // rs2 flaps (4 transitions): held at weight 0 in the kernel while up, then after 3 s of staying up it ramps 1, 2, 4, 8.
         foreach (var (from, to) in new[] { (HealthState.Up, HealthState.Down), (HealthState.Down, HealthState.Up), (HealthState.Up, HealthState.Down), (HealthState.Down, HealthState.Up) })
         {
+            // A real flap takes a check interval or more per transition; back to back they race the writer's
+            // own handling of the same health events against recovery's hold.
             await emitter.EmitAsync(Change(from, to, Rs(2)));
+            await Task.Delay(250);
         }
 
         var rs2 = new List<int?>();
         clock.Restart();
-        while (clock.Elapsed < TimeSpan.FromSeconds(30) && rs2.LastOrDefault() != 8)
+        // rs2 starts at 8 too: watch until it has been held at 0 and climbed back, not merely until it reads 8.
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && !(rs2.Contains(0) && rs2.LastOrDefault() == 8))
         {
             var weight = await WeightOfAsync(kernel, Rs(2));
             if (rs2.Count == 0 || rs2[^1] != weight)

@@ -41,6 +41,7 @@ public sealed class WriterEventConsumer(Reconciler reconciler, ServiceIdentity i
 
     public static bool Relevant(LvsEvent e, string nodeId) => e switch
     {
+        VrrpResignCommand => false, // for the VRRP service, not the kernel table
         LvsCommand => true,
         RealServerHealthChanged or VirtualServiceQuorumChanged or VirtualServiceHealthSnapshot => e.NodeId == nodeId,
         RealServerWeightChanged => e.NodeId == nodeId && e.Service != "ipvs-writer",

@@ -148,3 +148,22 @@ public sealed class SpoolBacklogRule(long threshold) : IAlertRule
             yield return new AlertClears(Name, subject, h.EventId);
     }
 }
+
+/// <summary>
+/// The recovery service held a flapping server out (or made a split-brain decision) and marked it as alerting;
+/// clears when it releases the server.
+/// </summary>
+public sealed class RecoveryDecisionRule : IAlertRule
+{
+    public string Name => "recovery-decision";
+
+    public IEnumerable<AlertChange> Observe(LvsEvent e)
+    {
+        if (e is not RecoveryDecision d)
+            yield break;
+        if (d.Alert is { } severity && d.Action is not (RecoveryAction.Released or RecoveryAction.RampCompleted))
+            yield return new AlertFires(Name, d.Subject, severity, $"{d.Policy}: {d.Action} {d.Subject}: {d.Reason}", d.EventId);
+        else if (d.Action is RecoveryAction.Released or RecoveryAction.RampCompleted)
+            yield return new AlertClears(Name, d.Subject, d.EventId);
+    }
+}

@@ -174,6 +174,17 @@ public static class EventPoint
                 RealServer(tags, s.RealServer);
                 fields["requested_by"] = s.RequestedBy;
                 return "command";
+            case RecoveryDecision s:
+                if (s.RealServer is not null)
+                {
+                    RealServer(tags, s.RealServer);
+                }
+
+                tags["policy"] = s.Policy;
+                fields["action"] = s.Action.ToString();
+                fields["subject"] = s.Subject;
+                fields["weight"] = s.Weight ?? -1;
+                return "recovery_decision";
             case VirtualServiceHealthSnapshot s:
                 tags["virtual_service"] = s.VirtualService.ToString();
                 fields["quorum_up"] = s.QuorumUp;
