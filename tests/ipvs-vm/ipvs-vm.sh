@@ -117,6 +117,11 @@ run() {
     run="$(mktemp -d "$dir/runs/run.XXXXXX")"
     trap 'rm -rf "$run"' EXIT
     { printf 'cd %q 2>/dev/null || cd /\n' "$PWD"; printf '%q ' "$@"; echo; } >"$run/cmd.sh"
+    # The guest's /tmp is its own; the host's /tmp paths this command uses (a checkout there) are bound in.
+    local p
+    for p in "$PWD" "$@"; do
+        if [[ $p == /tmp/?* ]]; then p=${p#/tmp/}; echo "${p%%/*}"; fi
+    done | sort -u >"$run/host-tmp"
     local start=$SECONDS
     set +e
     timeout --kill-after=5 "$timeout" qemu-system-x86_64 \

@@ -8,15 +8,25 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/shm /dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /var/tmp
-mkdir -p "$HOME"
-ip link set lo up 2>/dev/null
+# A scratch /tmp, but what the host has under /tmp stays visible (read-only) at the same paths: a checkout
+# there (CI clones into /tmp) holds the programs this guest runs.
+# ipvs-vm.sh lists those paths (top-level names under /tmp) beside the script.
 script=
 for arg in $(cat /proc/cmdline); do
     case "$arg" in lvsvm.script=*) script="${arg#*=}" ;; esac
 done
+mkdir -p /run/host-tmp
+mount --bind /tmp /run/host-tmp
+mount -t tmpfs tmpfs /tmp
+if [ -n "$script" ] && [ -r "${script%/*}/host-tmp" ]; then
+    while read -r n; do
+        [ -n "$n" ] && [ -d "/run/host-tmp/$n" ] && mkdir -p "/tmp/$n" && mount --bind "/run/host-tmp/$n" "/tmp/$n"
+    done < "${script%/*}/host-tmp"
+fi
+mount -t tmpfs tmpfs /var/tmp
+mkdir -p "$HOME"
+ip link set lo up 2>/dev/null
 echo "@@LVSVM-BEGIN"
 if [ -n "$script" ] && [ -r "$script" ]; then
     sh "$script" </dev/null 2>&1

@@ -1,15 +1,14 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using LvsEvents.Contracts;
-using LvsEvents.TestInfrastructure;
 using LvsEvents.TestInfrastructure.Network;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
-namespace LvsEvents.Replay.Tests;
+namespace LvsEvents.TestInfrastructure.Bus;
 
 /// <summary>
-/// (The Vrrp tests' tap, copied.) Listens on the real bus for what the services publish: a private, exclusive queue bound to MassTransit's
+/// Listens on the real bus for what the services publish: a private, exclusive queue bound to MassTransit's
 /// EventBatch exchange; every event of every batch is decoded and kept for assertions.
 /// </summary>
 public sealed class BusTap : IAsyncDisposable
@@ -62,9 +61,9 @@ public sealed class BusTap : IAsyncDisposable
     {
         T? found = null;
         var took = await Poll.Until(() => (found = Of<T>(nodeId).FirstOrDefault(match)) is not null, timeout);
-        Assert.True(took is not null && found is not null,
-            $"no {what} from {nodeId} within {timeout.TotalSeconds:0.#} s; events seen: {string.Join(", ", Events.Where(e => e.NodeId == nodeId).Select(Describe))}");
-        return found!;
+        if (took is null || found is null)
+            throw new TimeoutException($"no {what} from {nodeId} within {timeout.TotalSeconds:0.#} s; events seen: {string.Join(", ", Events.Where(e => e.NodeId == nodeId).Select(Describe))}");
+        return found;
     }
 
     public static string Describe(LvsEvent e) => e switch
