@@ -26,9 +26,6 @@ public static class MonitorServiceCollectionExtensions
         services.AddInfluxMetrics(configuration);
         services.AddSingleton<IRecordedEventObserver, InfluxEventObserver>();
         services.AddAlerts(configuration);
-        // The replay's live cluster view (lvsctl state / postmortem read it), kept beside the recorder.
-        services.AddSingleton(_ => new Replay.ClusterProjection(Npgsql.NpgsqlDataSource.Create(connectionString), schema));
-        services.AddHostedService<ClusterViewProjection>();
         return services;
     }
 
