@@ -7,7 +7,7 @@ namespace LvsEvents.Vrrp.Speaking;
 
 /// <summary>
 /// Everything an instance does to the network, behind one seam (as Seesaw keeps its HA state machine apart from
-/// its transport): adverts in and out, VIPs on and off, gratuitous ARPs, link state. The protocol path is
+/// its transport): adverts in and out, VIPs on and off, gratuitous ARPs (link state is the speaker's InterfaceLinkWatcher). The protocol path is
 /// synchronous on purpose: it runs on the instance's own threads, never waiting for a busy thread pool.
 /// </summary>
 public interface IVrrpInstanceLink : IDisposable
@@ -28,6 +28,4 @@ public interface IVrrpInstanceLink : IDisposable
     bool RemoveAddress(VirtualAddress address);
 
     Task SendGratuitousArpsAsync(VirtualAddress address, int count, TimeSpan interval, CancellationToken cancellationToken);
-
-    Task<bool> IsLinkUpAsync(string interfaceName, CancellationToken cancellationToken);
 }

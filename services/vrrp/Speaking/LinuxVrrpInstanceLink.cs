@@ -7,7 +7,7 @@ using LvsEvents.Vrrp.Transport;
 namespace LvsEvents.Vrrp.Speaking;
 
 /// <summary>
-/// The real link: a raw protocol-112 socket on the instance's interface, rtnetlink for VIPs and link state,
+/// The real link: a raw protocol-112 socket on the instance's interface, rtnetlink for VIPs,
 /// AF_PACKET for gratuitous ARP; all opened in the configured network namespace (or this one).
 /// </summary>
 public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
@@ -82,8 +82,6 @@ public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
         var sender = _arpSenders.GetOrAdd(address.Interface, name => NetworkNamespace.Run(_namespace, () => GratuitousArpSender.Open(name)));
         return sender.SendAsync(address.Address, count, interval, cancellationToken);
     }
-
-    public Task<bool> IsLinkUpAsync(string interfaceName, CancellationToken cancellationToken) => _addresses.IsLinkUpAsync(interfaceName, cancellationToken);
 
     public void Dispose()
     {

@@ -328,7 +328,6 @@ public sealed class VrrpSpeaker(
                 _logger.LogDebug("{Instance}: {State} priority {Priority}; adverts sent {Sent}, received {Received}, rejected {Rejected}",
                     runner.Name, runner.State, runner.EffectivePriority, runner.AdvertsSent, runner.AdvertsReceived,
                     string.Join(", ", rejected.Select(r => $"{r.Key}={r.Value}")));
-                AdvertCountersGauges.Update(identity.NodeId, runner);
                 if (metrics is null)
                     continue;
                 metrics.TryWrite(AdvertCountersPoint.From(identity.NodeId, runner.Name, runner.Definition.VirtualRouterId, runner.State,
