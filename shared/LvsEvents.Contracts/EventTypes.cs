@@ -24,6 +24,7 @@ public static class EventTypes
     public const string RealServerWeightChanged = "weight.changed";
     public const string KernelRuleApplied = "kernel.rule-applied";
     public const string KernelDriftCorrected = "kernel.drift-corrected";
+    public const string KernelStatisticsReported = "kernel.statistics";
     public const string ConfigurationApplied = "config.applied";
     public const string ConfigurationRejected = "config.rejected";
     public const string AlertRaised = "alert.raised";
@@ -33,6 +34,9 @@ public static class EventTypes
     public const string RestoreCommand = "command.restore";
     public const string RecoveryDecision = "recovery.decision";
     public const string VrrpResignCommand = "command.vrrp-resign";
+    public const string CanaryStartCommand = "command.canary-start";
+    public const string CanaryControlCommand = "command.canary-control";
+    public const string CanaryStatus = "recovery.canary-status";
 
     private static readonly FrozenDictionary<Type, string> NamesByType = typeof(LvsEvent)
         .GetCustomAttributes<JsonDerivedTypeAttribute>()

@@ -26,6 +26,7 @@ namespace LvsEvents.Contracts;
 [JsonDerivedType(typeof(RealServerWeightChanged), EventTypes.RealServerWeightChanged)]
 [JsonDerivedType(typeof(KernelRuleApplied), EventTypes.KernelRuleApplied)]
 [JsonDerivedType(typeof(KernelDriftCorrected), EventTypes.KernelDriftCorrected)]
+[JsonDerivedType(typeof(KernelStatisticsReported), EventTypes.KernelStatisticsReported)]
 [JsonDerivedType(typeof(ConfigurationApplied), EventTypes.ConfigurationApplied)]
 [JsonDerivedType(typeof(ConfigurationRejected), EventTypes.ConfigurationRejected)]
 [JsonDerivedType(typeof(AlertRaised), EventTypes.AlertRaised)]
@@ -35,6 +36,9 @@ namespace LvsEvents.Contracts;
 [JsonDerivedType(typeof(RestoreCommand), EventTypes.RestoreCommand)]
 [JsonDerivedType(typeof(RecoveryDecision), EventTypes.RecoveryDecision)]
 [JsonDerivedType(typeof(VrrpResignCommand), EventTypes.VrrpResignCommand)]
+[JsonDerivedType(typeof(CanaryStartCommand), EventTypes.CanaryStartCommand)]
+[JsonDerivedType(typeof(CanaryControlCommand), EventTypes.CanaryControlCommand)]
+[JsonDerivedType(typeof(CanaryStatus), EventTypes.CanaryStatus)]
 public abstract record LvsEvent
 {
     /// <summary>Unique and time-sortable (UUIDv7). The store keeps one event per id.</summary>

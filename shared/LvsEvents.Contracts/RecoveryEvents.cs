@@ -19,6 +19,20 @@ public enum RecoveryAction
     Yield,
     /// <summary>Split brain: this node keeps mastership; the peer should yield.</summary>
     Stay,
+    /// <summary>Canary: started, at its first step.</summary>
+    CanaryStarted,
+    /// <summary>Canary: moved to its next traffic share.</summary>
+    CanaryStep,
+    CanaryPaused,
+    CanaryResumed,
+    /// <summary>Canary: the new server held 100 % for an interval (old servers drained if asked).</summary>
+    CanaryCompleted,
+    /// <summary>Canary: the new server failed; back to weight 0, the old servers restored.</summary>
+    CanaryRolledBack,
+    /// <summary>Canary: stopped by the operator; rolled back.</summary>
+    CanaryAborted,
+    /// <summary>Canary: the start command was refused.</summary>
+    CanaryRejected,
 }
 
 /// <summary>

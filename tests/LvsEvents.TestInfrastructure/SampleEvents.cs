@@ -35,6 +35,7 @@ public static class SampleEvents
             new RealServerWeightChanged { RealServer = Web1, OldWeight = 3, NewWeight = 0, Cause = WeightChangeCause.Health, Detail = "inhibit_on_failure" },
             new KernelRuleApplied { Backend = "nftables", Operation = KernelOperation.EditDestination, VirtualService = Service, RealServer = Web1, Before = "-a -t 192.168.1.100:80 -r 192.168.1.20:80 -g -w 3", After = "-a -t 192.168.1.100:80 -r 192.168.1.20:80 -g -w 0" },
             new KernelDriftCorrected { Backend = "ipvs", Differences = ["-a -t 192.168.1.100:80 -r 192.168.1.99:80 -g -w 1: not in configuration"] },
+            new KernelStatisticsReported { Backend = "nftables", Interval = TimeSpan.FromSeconds(5), TotalActiveConnections = 1200, Services = [new VirtualServiceTraffic(Service, 3, 1200, 340, 98_000, 410.5, 3900.2, 3100.8, 420_000, 2_900_000)] },
             new ConfigurationApplied
             {
                 File = "/etc/keepalived/keepalived.conf", Hash = "9f2c",
@@ -48,6 +49,9 @@ public static class SampleEvents
             new RestoreCommand { RealServer = Web1, RequestedBy = "ops" },
             new RecoveryDecision { Policy = "flap-hold", Action = RecoveryAction.HeldOut, Subject = Web1.ToString(), RealServer = Web1, Reason = "4 transitions in 00:05:00", CausingEvents = [Guid.CreateVersion7(now)], Weight = 0, Alert = AlertSeverity.Warning },
             new VrrpResignCommand { TargetNode = "lvs-backup", Instance = "VI_1", VirtualRouterId = 51, Mode = VrrpResignMode.PriorityDrop, Priority = 1, RequestedBy = "recovery", Reason = "split brain: lower priority" },
+            new CanaryStartCommand { Server = Web1, Steps = [10, 30, 50, 100], Interval = TimeSpan.FromMinutes(5), MaxErrorRate = 0.05, RemoveOld = true, RequestedBy = "ops" },
+            new CanaryControlCommand { VirtualService = Service, Action = CanaryControl.Pause, RequestedBy = "ops" },
+            new CanaryStatus { VirtualService = Service, Server = Web1, State = CanaryState.Running, Steps = [10, 30, 50, 100], Step = 1, Share = 0.3, Weights = [new CanaryWeight(Web1, 3)], Probes = 10, FailedProbes = 0, ErrorRate = 0, MaxErrorRate = 0.05, NextStepAt = now.AddMinutes(5) },
         };
 
         return events.Select((e, i) => e with
