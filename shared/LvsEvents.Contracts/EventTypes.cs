@@ -34,6 +34,8 @@ public static class EventTypes
     public const string RestoreCommand = "command.restore";
     public const string RecoveryDecision = "recovery.decision";
     public const string VrrpResignCommand = "command.vrrp-resign";
+    public const string DrillCommand = "command.drill";
+    public const string DrillStep = "drill.step";
     public const string CanaryStartCommand = "command.canary-start";
     public const string CanaryControlCommand = "command.canary-control";
     public const string CanaryStatus = "recovery.canary-status";

@@ -36,6 +36,8 @@ namespace LvsEvents.Contracts;
 [JsonDerivedType(typeof(RestoreCommand), EventTypes.RestoreCommand)]
 [JsonDerivedType(typeof(RecoveryDecision), EventTypes.RecoveryDecision)]
 [JsonDerivedType(typeof(VrrpResignCommand), EventTypes.VrrpResignCommand)]
+[JsonDerivedType(typeof(DrillCommand), EventTypes.DrillCommand)]
+[JsonDerivedType(typeof(DrillStep), EventTypes.DrillStep)]
 [JsonDerivedType(typeof(CanaryStartCommand), EventTypes.CanaryStartCommand)]
 [JsonDerivedType(typeof(CanaryControlCommand), EventTypes.CanaryControlCommand)]
 [JsonDerivedType(typeof(CanaryStatus), EventTypes.CanaryStatus)]

@@ -52,6 +52,8 @@ public static class SampleEvents
             new CanaryStartCommand { Server = Web1, Steps = [10, 30, 50, 100], Interval = TimeSpan.FromMinutes(5), MaxErrorRate = 0.05, RemoveOld = true, RequestedBy = "ops" },
             new CanaryControlCommand { VirtualService = Service, Action = CanaryControl.Pause, RequestedBy = "ops" },
             new CanaryStatus { VirtualService = Service, Server = Web1, State = CanaryState.Running, Steps = [10, 30, 50, 100], Step = 1, Share = 0.3, Weights = [new CanaryWeight(Web1, 3)], Probes = 10, FailedProbes = 0, ErrorRate = 0, MaxErrorRate = 0.05, NextStepAt = now.AddMinutes(5) },
+            new DrillCommand { Drill = DrillKind.BackendOutage, Duration = TimeSpan.FromSeconds(10), RealServer = Web1, RequestedBy = "ops", Reason = "quarterly drill" },
+            new DrillStep { DrillId = Guid.CreateVersion7(now), Drill = DrillKind.MasterFailure, Step = DrillStepKind.Injected, Instance = "VI_1", Detail = "adverts and VIPs stopped for 10 s" },
         };
 
         return events.Select((e, i) => e with
