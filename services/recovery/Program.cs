@@ -37,15 +37,29 @@ return await ServiceProgram.RunAsync(
         });
         builder.Services.AddSingleton<RecoveryEngine>();
         builder.Services.AddHostedService<RecoveryTicker>();
+        builder.Services.AddOptions<CanaryOptions>().Bind(builder.Configuration.GetSection(CanaryOptions.Section))
+            .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Recovery:Canary:DrainTimeout must be positive").ValidateOnStart();
+        builder.Services.AddSingleton(sp =>
+        {
+            var configured = sp.GetRequiredService<IOptions<CanaryOptions>>().Value.StateFile;
+            var path = string.IsNullOrWhiteSpace(configured)
+                ? Path.Combine(sp.GetRequiredService<IOptions<EventingOptions>>().Value.SpoolDirectory, "recovery-canary.json")
+                : configured;
+            return new CanaryStateFile(path, sp.GetRequiredService<ILogger<CanaryStateFile>>());
+        });
+        builder.Services.AddSingleton<CanaryEngine>();
+        builder.Services.AddHostedService<CanaryTicker>();
     },
     bus =>
     {
         // One durable queue per director: events published while the service is down wait for it.
         var queue = RecoveryEventConsumer.QueuePrefix + nodeId;
         bus.AddConsumer<RecoveryEventConsumer>().Endpoint(endpoint => endpoint.Name = queue);
+        var canaryQueue = CanaryEventConsumer.QueuePrefix + nodeId;
+        bus.AddConsumer<CanaryEventConsumer>().Endpoint(endpoint => endpoint.Name = canaryQueue);
         bus.AddConfigureEndpointsCallback((name, endpoint) =>
         {
-            if (name == queue && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+            if ((name == queue || name == canaryQueue) && endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
             {
                 rabbit.SetQueueArgument("x-expires", (int)Math.Clamp(queueExpiry.TotalMilliseconds, 1000, int.MaxValue));
             }
