@@ -1,4 +1,5 @@
 using LvsEvents.Influx;
+using LvsEvents.Vrrp.Commands;
 using LvsEvents.Vrrp.Notification;
 using LvsEvents.Vrrp.Speaking;
 using Microsoft.Extensions.Configuration;
@@ -26,6 +27,10 @@ public static class VrrpServiceCollectionExtensions
         services.AddHostedService(p => p.GetRequiredService<VrrpEventWriter>());
         services.AddSingleton<VrrpSpeaker>();
         services.AddHostedService(p => p.GetRequiredService<VrrpSpeaker>());
+        // Commands from the bus (resignations, drills): handed to the instances' loops, never awaited by them.
+        services.AddOptions<DrillOptions>().Bind(builder.Configuration.GetSection(DrillOptions.Section));
+        services.AddSingleton<VrrpResignHandler>();
+        services.AddSingleton<VrrpDrillHandler>();
         return builder;
     }
 }

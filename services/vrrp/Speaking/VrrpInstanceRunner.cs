@@ -14,7 +14,7 @@ namespace LvsEvents.Vrrp.Speaking;
 /// The loop and the receiver are threads of their own, blocking on the socket, a timed wait and netlink: a
 /// failover never queues behind other work in the thread pool (a busy director is when failovers happen).
 /// </summary>
-public sealed class VrrpInstanceRunner : IAsyncDisposable
+public sealed partial class VrrpInstanceRunner : IAsyncDisposable
 {
     private readonly VrrpInstanceDefinition _definition;
     private readonly IVrrpInstanceLink _link;
@@ -23,7 +23,8 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
     private readonly string? _namespace;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly VrrpInstanceStateMachine _machine;
+    // Replaced only on the loop: a drill's crash and restart, or a restore after a resign Stop.
+    private VrrpInstanceStateMachine _machine;
     private readonly ConcurrentQueue<Func<DateTimeOffset, VrrpDecision>> _inputs = new();
     private readonly SemaphoreSlim _inputArrived = new(0);
     private readonly CancellationTokenSource _stopping = new();
@@ -46,6 +47,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         _logger = logger;
         _machine = new VrrpInstanceStateMachine(definition.ToProtocolOptions(link.SourceAddress));
         _announcer = new GratuitousArpAnnouncer(definition, link, events, logger);
+        _trackedPriority = definition.Priority;
         foreach (var warning in _machine.Warnings)
             logger.LogWarning("{Warning}", warning);
     }
@@ -108,6 +110,10 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
     public void OnTracking(int effectivePriority, VrrpTransitionReason? fault, string cause, VrrpTransitionReason clearedBy)
         => Post(now =>
         {
+            (_trackedPriority, _trackedFault) = (effectivePriority, fault);
+            // A resignation overrides what tracking says until it is restored.
+            if (_resignPriority is { } resigned)
+                (effectivePriority, cause) = (resigned, $"resigned ({cause} ignored until restored)");
             if (fault is { } reason)
                 return _machine.OnFault(reason, now);
             if (_machine.State == VrrpState.Fault)
@@ -184,8 +190,8 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                     continue;
                 // Timed at arrival, not when the loop gets to it: the master-down timer runs from here.
                 var arrived = _clock.GetUtcNow();
-                // Our own multicast adverts loop back on some setups; they are not news.
-                if (packet.Source.Equals(_link.SourceAddress))
+                // Our own multicast adverts loop back on some setups; they are not news. A partition drill drops the rest.
+                if (packet.Source.Equals(_link.SourceAddress) || _deaf)
                     continue;
                 Interlocked.Increment(ref _received);
                 Post(now => _machine.Receive(packet.Payload.Span, packet.IpHeader, arrived < now ? arrived : now));
@@ -221,6 +227,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
             if (_inputs.TryDequeue(out var input))
             {
                 Execute(input(now));
+                _command = null;
                 continue;
             }
             if (_inputsClosed)
@@ -253,12 +260,14 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
             return;
         var transition = decision.Actions.OfType<StateTransition>().FirstOrDefault();
         var cause = transition is null ? (Guid?)null : Guid.CreateVersion7();
+        // A command's input (resign, drill) ties what it caused to the command; so does the first transition after a resign.
+        var command = _command ?? (transition is null ? null : TakeTransitionTag());
         foreach (var action in decision.Actions)
         {
             try
             {
                 var began = System.Diagnostics.Stopwatch.GetTimestamp();
-                CarryOut(action, cause);
+                CarryOut(action, cause, command);
                 var took = System.Diagnostics.Stopwatch.GetElapsedTime(began);
                 if (took > TimeSpan.FromMilliseconds(1))
                     _logger.LogDebug("{Instance}: {Action} took {Took:0.000} ms", Name, action.GetType().Name, took.TotalMilliseconds);
@@ -271,7 +280,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         }
     }
 
-    private void CarryOut(VrrpAction action, Guid? cause)
+    private void CarryOut(VrrpAction action, Guid? cause, CommandContext? command)
     {
         switch (action)
         {
@@ -286,13 +295,13 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                         _events.Post(new VipAcquired
                         {
                             Instance = Name, VirtualRouterId = _definition.VirtualRouterId, Address = address.ToString(),
-                            Interface = address.Interface, Label = address.Label, CorrelationId = cause ?? default, CausationId = cause,
+                            Interface = address.Interface, Label = address.Label, CorrelationId = command?.CorrelationId ?? cause ?? default, CausationId = cause ?? command?.CausationId,
                         });
                 }
                 break;
             case ReleaseVirtualAddresses release:
                 _announcer.Stop();
-                ReleaseAddresses(_definition.OwnedAddresses, release.Reason.ToString(), cause);
+                ReleaseAddresses(_definition.OwnedAddresses, release.Reason.ToString(), cause, command);
                 break;
             case SendGratuitousArps arps:
                 _announcer.Announce(arps.Reason, cause);
@@ -305,13 +314,13 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                     Name, t.From, t.To, t.Reason, t.EffectivePriority, t.Evidence.LastAdvertFrom ?? "none", t.Evidence.LastAdvertPriority, t.Evidence.MissedAdverts);
                 _events.Post(new VrrpStateChanged
                 {
-                    EventId = cause ?? Guid.CreateVersion7(), Instance = Name, VirtualRouterId = _definition.VirtualRouterId,
-                    From = t.From, To = t.To, Reason = t.Reason, Priority = t.Priority, EffectivePriority = t.EffectivePriority, Evidence = t.Evidence,
+                    EventId = cause ?? Guid.CreateVersion7(), CorrelationId = command?.CorrelationId ?? default, CausationId = command?.CausationId,
+                    Instance = Name, VirtualRouterId = _definition.VirtualRouterId, From = t.From, To = t.To, Reason = t.Reason, Priority = t.Priority, EffectivePriority = t.EffectivePriority, Evidence = t.Evidence,
                 });
                 if (t.From == VrrpState.Initialize && t.To == VrrpState.Backup)
                 {
                     // A backup must not hold the VIPs: a previous run killed with -9 may have left them.
-                    ReleaseAddresses(_definition.OwnedAddresses, "startup as backup: left over from a previous run", cause);
+                    ReleaseAddresses(_definition.OwnedAddresses, "startup as backup: left over from a previous run", cause, command);
                 }
                 _notify.OnStateChanged(_definition.Notify, "INSTANCE", Name, t.To, t.EffectivePriority, _namespace);
                 StateChanged?.Invoke(this, t);
@@ -321,6 +330,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                 _events.Post(new VrrpPriorityChanged
                 {
                     Instance = Name, VirtualRouterId = _definition.VirtualRouterId, OldPriority = p.OldPriority, NewPriority = p.NewPriority, Cause = p.Cause,
+                    CorrelationId = command?.CorrelationId ?? default, CausationId = command?.CausationId,
                 });
                 break;
             case SplitBrainSuspicion s:
@@ -339,7 +349,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
         }
     }
 
-    private void ReleaseAddresses(IEnumerable<VirtualAddress> addresses, string reason, Guid? cause)
+    private void ReleaseAddresses(IEnumerable<VirtualAddress> addresses, string reason, Guid? cause, CommandContext? command = null)
     {
         foreach (var address in addresses)
         {
@@ -347,7 +357,7 @@ public sealed class VrrpInstanceRunner : IAsyncDisposable
                 _events.Post(new VipReleased
                 {
                     Instance = Name, VirtualRouterId = _definition.VirtualRouterId, Address = address.ToString(), Interface = address.Interface,
-                    Reason = reason, CorrelationId = cause ?? default, CausationId = cause,
+                    Reason = reason, CorrelationId = command?.CorrelationId ?? cause ?? default, CausationId = cause ?? command?.CausationId,
                 });
         }
     }
