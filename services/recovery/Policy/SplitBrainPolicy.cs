@@ -11,12 +11,17 @@ public sealed record Reachability(bool? Gateway, bool? Peer);
 /// cannot reach its gateway yields (it is the one cut off); else the lower priority yields; on a tie the configured
 /// preferred master stays; else the lower address yields (VRRP's own tie-break). A node that cannot tell stays and
 /// says so. One resignation per instance until <see cref="Healed"/>; repeated suspicions and duplicate event ids change nothing.
+/// A resignation because the gateway was unreachable is restored by <see cref="CheckHealed"/> once it answers again (the
+/// caller checks while <see cref="AwaitingHeal"/>): as the article's script pings on until the link is back.
 /// </summary>
 public sealed class SplitBrainPolicy(RecoveryOptions options, string localNode)
 {
     public const string Policy = "split-brain";
     private readonly HashSet<Guid> _seen = [];
-    private readonly Dictionary<string, Guid> _resigned = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Resignation> _resigned = new(StringComparer.Ordinal);
+
+    /// <summary>An instance this node resigned: the suspicion behind it, and whether the gateway check decided it.</summary>
+    private sealed record Resignation(Guid Suspicion, int VirtualRouterId, bool GatewayUnreachable);
 
     public IReadOnlyList<LvsEvent> Handle(SplitBrainSuspected e, Reachability reachability, DateTimeOffset now)
     {
@@ -45,7 +50,7 @@ public sealed class SplitBrainPolicy(RecoveryOptions options, string localNode)
             return [decision];
         }
 
-        _resigned[e.Instance] = e.EventId;
+        _resigned[e.Instance] = new Resignation(e.EventId, e.VirtualRouterId, reachability.Gateway == false);
         return
         [
             decision,
@@ -69,19 +74,42 @@ public sealed class SplitBrainPolicy(RecoveryOptions options, string localNode)
     /// <summary>Whether this node has resigned an instance and not restored it.</summary>
     public bool HasResigned(string instance) => _resigned.ContainsKey(instance);
 
-    /// <summary>The partition healed (the caller decides when): the restore command for a resigned instance, if any.</summary>
-    public IReadOnlyList<LvsEvent> Healed(string instance, int virtualRouterId, LvsEvent cause, DateTimeOffset now)
+    /// <summary>Whether a resignation waits for the gateway to answer again (the caller then checks reachability now and then).</summary>
+    public bool AwaitingHeal => _resigned.Values.Any(r => r.GatewayUnreachable);
+
+    /// <summary>
+    /// The outcome of a reachability check while <see cref="AwaitingHeal"/>: once the gateway answers, the partition that
+    /// cut this node off healed, and what it resigned for that reason is restored.
+    /// </summary>
+    public IReadOnlyList<LvsEvent> CheckHealed(Reachability reachability, DateTimeOffset now)
     {
-        if (!_resigned.Remove(instance, out var original))
+        if (reachability.Gateway != true)
         {
             return [];
         }
 
+        return _resigned.Where(r => r.Value.GatewayUnreachable).ToList()
+            .SelectMany(r => Restore(r.Key, r.Value.VirtualRouterId, null, $"gateway {options.SplitBrain.Gateway} answers again: partition healed, configured priority back", now))
+            .ToList();
+    }
+
+    /// <summary>The partition healed (the caller decides when): the restore command for a resigned instance, if any.</summary>
+    public IReadOnlyList<LvsEvent> Healed(string instance, int virtualRouterId, LvsEvent cause, DateTimeOffset now) =>
+        Restore(instance, virtualRouterId, cause.EventId, "partition healed: configured priority back", now);
+
+    private IReadOnlyList<LvsEvent> Restore(string instance, int virtualRouterId, Guid? cause, string reason, DateTimeOffset now)
+    {
+        if (!_resigned.Remove(instance, out var resignation))
+        {
+            return [];
+        }
+
+        var original = resignation.Suspicion;
         var decision = new RecoveryDecision
         {
-            EventId = Guid.CreateVersion7(now), OccurredAt = now, CorrelationId = original, CausationId = cause.EventId,
+            EventId = Guid.CreateVersion7(now), OccurredAt = now, CorrelationId = original, CausationId = cause ?? original,
             Policy = Policy, Action = RecoveryAction.Released, Subject = StreamKeys.VrrpInstance(localNode, instance), Instance = instance,
-            Reason = "partition healed: configured priority back", CausingEvents = [original, cause.EventId], Alert = AlertSeverity.Info,
+            Reason = reason, CausingEvents = cause is { } c ? [original, c] : [original], Alert = AlertSeverity.Info,
         };
         return
         [

@@ -95,6 +95,7 @@ public sealed class RecoveryEngine
             var version = _selfHealing.Version;
             var output = _selfHealing.Tick(_clock.GetUtcNow());
             await EmitAsync(output, cancellationToken).ConfigureAwait(false);
+            await EmitAsync(CheckSplitBrainHealed(cancellationToken), cancellationToken).ConfigureAwait(false);
             if (_selfHealing.Version != version)
             {
                 _stateFile.Save(_selfHealing.Export());
@@ -104,6 +105,28 @@ public sealed class RecoveryEngine
         {
             _gate.Release();
         }
+    }
+
+    private Task<Reachability>? _healCheck;
+
+    /// <summary>
+    /// While a resignation waits for the gateway, a reachability check runs beside the ticks (a failing ping takes 1.5 s and
+    /// must not hold up ramps); a tick after it finished hands its result to the policy and starts the next.
+    /// </summary>
+    private IReadOnlyList<LvsEvent> CheckSplitBrainHealed(CancellationToken cancellationToken)
+    {
+        if (!_splitBrain.AwaitingHeal)
+        {
+            return [];
+        }
+
+        var done = _healCheck is { IsCompletedSuccessfully: true } check ? check.Result : null;
+        if (_healCheck is null || _healCheck.IsCompleted)
+        {
+            _healCheck = Task.Run(() => _reachability.CheckAsync(cancellationToken), cancellationToken);
+        }
+
+        return done is null ? [] : _splitBrain.CheckHealed(done, _clock.GetUtcNow());
     }
 
     private async Task EmitAsync(IReadOnlyList<LvsEvent> output, CancellationToken cancellationToken)
