@@ -2,6 +2,7 @@ using LvsEvents.Configuration;
 using LvsEvents.Eventing;
 using LvsEvents.IpvsWriter.Backends;
 using LvsEvents.IpvsWriter.Reconciliation;
+using LvsEvents.IpvsWriter.Statistics;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,6 +38,7 @@ return await ServiceProgram.RunAsync(
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<Reconciler>>()));
         builder.Services.AddHostedService<ReconcilerService>();
+        builder.AddKernelStatistics();
     },
     bus =>
     {

@@ -1,0 +1,133 @@
+using System.Collections.Immutable;
+using System.Net;
+using LvsEvents.IpvsWriter.Table;
+using LvsEvents.Netlink;
+
+namespace LvsEvents.IpvsWriter.Statistics;
+
+/// <summary>
+/// Per-destination counters for the nftables backend, whose rules see only a connection's first packet: read from the
+/// connection tracking table instead. An entry belongs to a service when its original destination is the service's
+/// VIP, port and protocol, and to a destination when its reply comes from that destination (the DNAT target). Active
+/// and inactive connections are counted now (ESTABLISHED is active, as IPVS counts); connections, packets and bytes
+/// accumulate from one dump to the next (a connection is new when its conntrack id was not in the previous dump;
+/// TCP entries outlive the connection by TIME_WAIT's 120 s and UDP by 30 s, longer than a poll). Packets and bytes need
+/// <c>net.netfilter.nf_conntrack_acct=1</c>; without it they are null. Firewall-mark services are not matched (the
+/// mark is not in the tuple). Not thread-safe: one poller calls it.
+/// </summary>
+public sealed class ConntrackCounters
+{
+    private Dictionary<uint, Seen> _seen = [];
+    private readonly Dictionary<(ServiceKey, DestinationKey), Totals> _totals = [];
+
+    /// <summary>Counts <paramref name="entries"/> against <paramref name="table"/>: statistics for every destination of its address/port services.</summary>
+    public ImmutableDictionary<(ServiceKey, DestinationKey), TrafficStatistics> Update(KernelTable table, IReadOnlyList<ConntrackEntry> entries, bool accounting)
+    {
+        var services = new Dictionary<(byte, IPAddress, ushort), (ServiceKey Key, Dictionary<(IPAddress, ushort), DestinationKey> Destinations)>();
+        foreach (var service in table.Services.Values)
+        {
+            if (service.Key.IsFirewallMark || ProtocolNumber(service.Key.Protocol) is not { } protocol || !IPAddress.TryParse(service.Key.Address, out var vip))
+            {
+                continue;
+            }
+
+            var destinations = new Dictionary<(IPAddress, ushort), DestinationKey>();
+            foreach (var destination in service.Destinations.Keys)
+            {
+                if (IPAddress.TryParse(destination.Address, out var address))
+                {
+                    destinations[(address, (ushort)destination.Port)] = destination;
+                }
+            }
+
+            services[(protocol, vip, (ushort)service.Key.Port)] = (service.Key, destinations);
+        }
+
+        var active = new Dictionary<(ServiceKey, DestinationKey), (long Active, long Inactive)>();
+        var seen = new Dictionary<uint, Seen>(_seen.Count);
+        foreach (var entry in entries)
+        {
+            if (!services.TryGetValue((entry.Protocol, entry.OriginalDestination, entry.OriginalDestinationPort), out var service)
+                || !service.Destinations.TryGetValue((entry.ReplySource, entry.ReplySourcePort), out var destination))
+            {
+                continue;
+            }
+
+            var key = (service.Key, destination);
+            var now = new Seen(key, entry.OriginalPackets ?? 0, entry.OriginalBytes ?? 0, entry.ReplyPackets ?? 0, entry.ReplyBytes ?? 0);
+            if (!_totals.TryGetValue(key, out var totals))
+            {
+                _totals[key] = totals = new Totals();
+            }
+
+            if (_seen.TryGetValue(entry.Id, out var before) && before.Key == key)
+            {
+                totals.Add(now, before);
+            }
+            else
+            {
+                totals.Connections++;
+                totals.Add(now, default);
+            }
+
+            seen[entry.Id] = now;
+            var (a, i) = active.GetValueOrDefault(key);
+            active[key] = entry.IsActive ? (a + 1, i) : (a, i + 1);
+        }
+
+        _seen = seen;
+        var result = ImmutableDictionary.CreateBuilder<(ServiceKey, DestinationKey), TrafficStatistics>();
+        var current = new HashSet<(ServiceKey, DestinationKey)>();
+        foreach (var (_, (serviceKey, destinations)) in services)
+        {
+            foreach (var destination in destinations.Values)
+            {
+                var key = (serviceKey, destination);
+                current.Add(key);
+                var totals = _totals.GetValueOrDefault(key) ?? new Totals();
+                var (a, i) = active.GetValueOrDefault(key);
+                result[key] = accounting
+                    ? new TrafficStatistics(totals.Connections, totals.InPackets, totals.OutPackets, totals.InBytes, totals.OutBytes, a, i)
+                    : new TrafficStatistics(totals.Connections, ActiveConnections: a, InactiveConnections: i);
+            }
+        }
+
+        // Destinations that left the table take their totals with them (a returning one starts from 0, as in IPVS).
+        foreach (var gone in _totals.Keys.Where(k => !current.Contains(k)).ToList())
+        {
+            _totals.Remove(gone);
+        }
+
+        return result.ToImmutable();
+    }
+
+    private static byte? ProtocolNumber(string protocol) => protocol switch
+    {
+        "TCP" => ConntrackEntry.Tcp,
+        "UDP" => ConntrackEntry.Udp,
+        "SCTP" => ConntrackEntry.Sctp,
+        _ => null,
+    };
+
+    private readonly record struct Seen((ServiceKey, DestinationKey) Key, ulong InPackets, ulong InBytes, ulong OutPackets, ulong OutBytes);
+
+    private sealed class Totals
+    {
+        public long Connections;
+        public long InPackets;
+        public long InBytes;
+        public long OutPackets;
+        public long OutBytes;
+
+        /// <summary>Adds what the entry counted since <paramref name="before"/> (a counter that went back restarted: all of it is new).</summary>
+        public void Add(Seen now, Seen before)
+        {
+            InPackets += Delta(now.InPackets, before.InPackets);
+            InBytes += Delta(now.InBytes, before.InBytes);
+            OutPackets += Delta(now.OutPackets, before.OutPackets);
+            OutBytes += Delta(now.OutBytes, before.OutBytes);
+        }
+
+        private static long Delta(ulong now, ulong before) => (long)(now >= before ? now - before : now);
+    }
+}
