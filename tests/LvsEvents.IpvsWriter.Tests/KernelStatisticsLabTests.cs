@@ -1,0 +1,176 @@
+using LvsEvents.Contracts;
+using LvsEvents.Eventing;
+using LvsEvents.IpvsWriter.Backends;
+using LvsEvents.IpvsWriter.Reconciliation;
+using LvsEvents.IpvsWriter.Statistics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Xunit.Abstractions;
+
+namespace LvsEvents.IpvsWriter.Tests;
+
+/// <summary>
+/// The statistics poller against real traffic through the nftables backend in a lab's namespaces: connections counted
+/// per destination from conntrack (with packets and bytes, accounting on), the service's own nft counter, rates between
+/// polls, and active connections while clients hold them open, inactive once they close.
+/// </summary>
+public sealed class KernelStatisticsLabTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Batches = 6;
+    private const int BatchSize = 50;
+    private const int Held = 30;
+    private readonly WriterLab _lab = new(realServers: 3);
+    private readonly List<IDisposable> _servers = [];
+
+    public void Dispose()
+    {
+        foreach (var server in _servers)
+        {
+            server.Dispose();
+        }
+
+        _lab.Dispose();
+    }
+
+    private string Configuration => $$"""
+        virtual_server {{_lab.Vip}} 80 {
+            lb_algo wrr
+            lb_kind NAT
+            protocol TCP
+            real_server {{_lab.RealServer(1)}} 8080 {
+                weight 3
+            }
+            real_server {{_lab.RealServer(2)}} 8080 {
+                weight 2
+            }
+            real_server {{_lab.RealServer(3)}} 8080 {
+                weight 1
+            }
+        }
+        virtual_server {{_lab.Vip}} 90 {
+            lb_algo rr
+            lb_kind NAT
+            protocol TCP
+            real_server {{_lab.RealServer(1)}} 9090 {
+                weight 1
+            }
+            real_server {{_lab.RealServer(2)}} 9090 {
+                weight 1
+            }
+            real_server {{_lab.RealServer(3)}} 9090 {
+                weight 1
+            }
+        }
+        """;
+
+    [Fact(Timeout = 120_000)]
+    public async Task Real_traffic_is_counted_per_destination_with_rates_and_held_connections_are_active()
+    {
+        WriterLab.Run("ip", $"netns exec {_lab.Director} sysctl -qw net.netfilter.nf_conntrack_acct=1");
+        var holders = new List<HoldingServer>();
+        for (var i = 1; i <= 3; i++)
+        {
+            _lab.StartHttp(i, 8080);
+            var holder = new HoldingServer(_lab.RealServerNamespaces[i - 1], 9090);
+            holders.Add(holder);
+            _servers.Add(holder);
+        }
+
+        using var backend = new NftablesBackend(new LibNftables(_lab.Director));
+        using var reconciler = new Reconciler(backend, new RecordingEmitter(), Config.Parse(Configuration), TimeProvider.System, Config.Log<Reconciler>());
+        await reconciler.ResyncAsync(default);
+        var emitter = new RecordingEmitter();
+        using var poller = new KernelStatisticsPoller(backend, emitter, new ServiceIdentity(_lab.Id, "ipvs-writer"),
+            Options.Create(new KernelStatisticsOptions()), Options.Create(new WriterOptions { NetworkNamespace = _lab.Director }),
+            TimeProvider.System, NullLogger<KernelStatisticsPoller>.Instance);
+
+        var before = await poller.PollAsync(default);
+        Assert.NotNull(before);
+        Assert.All(before.Services.SelectMany(s => s.Destinations), d => Assert.Equal(0, d.Counters.Connections));
+
+        // Short connections (closed with a reset: their entries stay 10 s), polled between batches as the service polls.
+        var answers = new List<string>();
+        var samples = new List<KernelStatisticsSample>();
+        for (var batch = 0; batch < Batches; batch++)
+        {
+            answers.AddRange(_lab.Fetch(_lab.Vip, 80, BatchSize));
+            samples.Add((await poller.PollAsync(default))!);
+        }
+
+        var after = samples[^1];
+        var web = after.Services.Single(s => s.Key.Port == 80);
+        var previous = samples[^2].Services.Single(s => s.Key.Port == 80);
+        foreach (var d in web.Destinations)
+        {
+            output.WriteLine($"{d.RealServer} w{d.Weight}: conns {d.Counters.Connections} inpkts {d.Counters.InPackets} outpkts {d.Counters.OutPackets} inbytes {d.Counters.InBytes} outbytes {d.Counters.OutBytes} " +
+                             $"active {d.Counters.ActiveConnections} inactive {d.Counters.InactiveConnections} cps {d.Rates?.ConnectionsPerSecond:0.0} inpps {d.Rates?.InPacketsPerSecond:0.0} outbps {d.Rates?.OutBytesPerSecond:0}");
+        }
+
+        output.WriteLine($"service {web.Ref}: conns {web.Counters.Connections} cps {web.Rates?.ConnectionsPerSecond:0.0} inpps {web.Rates?.InPacketsPerSecond:0.0} over {after.Interval?.TotalSeconds:0.00} s");
+        const int total = Batches * BatchSize;
+        Assert.Equal(total, answers.Count);
+        // The kernel's own count of the service's new connections (its rule's counter) and conntrack's, per destination.
+        Assert.Equal(total, web.Counters.Connections);
+        Assert.Equal(total, web.Destinations.Sum(d => d.Counters.Connections));
+        foreach (var (d, name) in web.Destinations.Zip(["rs1", "rs2", "rs3"]))
+        {
+            // Each destination's count is what its server answered.
+            Assert.Equal(answers.Count(a => a == name), d.Counters.Connections);
+            Assert.True(d.Counters.Connections > 0, $"{d.RealServer} got no connections");
+            // SYN, ACK, request (and a reset or FIN) at least; the HTTP answer back.
+            Assert.InRange(d.Counters.InPackets!.Value, 3 * d.Counters.Connections!.Value, long.MaxValue);
+            Assert.True(d.Counters.OutBytes > d.Counters.Connections * 40, $"{d.RealServer}: {d.Counters.OutBytes} bytes out");
+            // Rates cover the last poll interval: the last batch.
+            var earlier = previous.Destinations.Single(p => p.Key == d.Key).Counters;
+            Assert.Equal((double)(d.Counters.Connections - earlier.Connections)!, d.Rates!.ConnectionsPerSecond!.Value * after.Interval!.Value.TotalSeconds, 6);
+            Assert.Equal((double)(d.Counters.InPackets - earlier.InPackets)!, d.Rates.InPacketsPerSecond!.Value * after.Interval.Value.TotalSeconds, 6);
+            Assert.Equal((double)(d.Counters.OutBytes - earlier.OutBytes)!, d.Rates.OutBytesPerSecond!.Value * after.Interval.Value.TotalSeconds, 6);
+            Assert.Equal(0, d.Counters.ActiveConnections);
+        }
+
+        Assert.Equal(BatchSize, web.Rates!.ConnectionsPerSecond!.Value * after.Interval!.Value.TotalSeconds, 6);
+        Assert.True(web.Rates.InPacketsPerSecond > 0 && web.Rates.OutBytesPerSecond > 0);
+
+        // Held open: active, on every destination; the service sums them; the event carries the total.
+        using (var held = new HeldConnections(_lab.Client, _lab.Vip, 90, Held))
+        {
+            for (var i = 0; i < 50 && holders.Sum(h => h.Held) < Held; i++)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.Equal(Held, holders.Sum(h => h.Held));
+            var holding = (await poller.PollAsync(default))!;
+            var service = holding.Services.Single(s => s.Key.Port == 90);
+            output.WriteLine($"held: {string.Join(", ", service.Destinations.Select(d => $"{d.RealServer} active {d.Counters.ActiveConnections}"))}");
+            Assert.Equal(Held, service.Counters.ActiveConnections);
+            Assert.Equal(0, service.Counters.InactiveConnections);
+            Assert.All(service.Destinations, d => Assert.True(d.Counters.ActiveConnections > 0, $"{d.RealServer} holds none"));
+            Assert.Equal(Held, holding.TotalActiveConnections);
+            var reported = emitter.OfType<KernelStatisticsReported>()[^1];
+            Assert.Equal("nftables", reported.Backend);
+            Assert.Equal(Held, reported.TotalActiveConnections);
+            Assert.Equal(Held, reported.Services.Single(s => s.VirtualService.Port == 90).ActiveConnections);
+            Assert.True(reported.Interval > TimeSpan.Zero);
+
+            // Closed (FIN): no longer active, still tracked while closing, so inactive.
+            held.Close();
+            KernelStatisticsSample closed;
+            var polls = 0;
+            do
+            {
+                await Task.Delay(100);
+                closed = (await poller.PollAsync(default))!;
+            }
+            while (closed.Services.Single(s => s.Key.Port == 90).Counters.ActiveConnections > 0 && ++polls < 30);
+
+            var gone = closed.Services.Single(s => s.Key.Port == 90);
+            output.WriteLine($"closed: active {gone.Counters.ActiveConnections} inactive {gone.Counters.InactiveConnections}");
+            Assert.Equal(0, gone.Counters.ActiveConnections);
+            Assert.Equal(Held, gone.Counters.InactiveConnections);
+        }
+
+        // One event per poll: before, each batch, holding, and at least one while closing.
+        Assert.True(emitter.OfType<KernelStatisticsReported>().Count >= Batches + 3);
+    }
+}
