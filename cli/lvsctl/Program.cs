@@ -15,6 +15,7 @@ public static class Program
         new StateCommand(),
         new ReplayCommand(),
         new PostmortemCommand(),
+        new CanaryCommand(),
     ];
 
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
