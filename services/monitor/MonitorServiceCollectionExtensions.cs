@@ -26,6 +26,9 @@ public static class MonitorServiceCollectionExtensions
         services.AddInfluxMetrics(configuration);
         services.AddSingleton<IRecordedEventObserver, InfluxEventObserver>();
         services.AddAlerts(configuration);
+        // The replay's live cluster view (lvsctl state / status / postmortem read it), kept beside the recorder.
+        services.AddSingleton(_ => new Replay.ClusterProjection(Npgsql.NpgsqlDataSource.Create(connectionString), schema));
+        services.AddHostedService<ClusterViewProjection>();
         return services;
     }
 
@@ -37,6 +40,7 @@ public static class MonitorServiceCollectionExtensions
         services.AddSingleton(new AlertBook([
             new RealServerWeightZeroRule(), new AllRealServersDownRule(), new FailoverRule(options.FailoverStableAfter),
             new SplitBrainRule(), new CheckerStalledRule(), new SpoolBacklogRule(options.SpoolBacklogThreshold), new RecoveryDecisionRule(),
+            new ActiveConnectionsRule(options.ActiveConnectionsThreshold),
         ]));
         foreach (var url in options.WebhookUrls)
         {

@@ -17,6 +17,13 @@ public static class EventStoreSchema
     public const string ConnectionStringName = "eventstore";
     public const string SchemaName = "lvsevents";
 
+    /// <summary>
+    /// Indexes on mt_events that the replay (shared/LvsEvents.Replay) creates and keeps: Marten is told to leave
+    /// them alone, since its migration drops indexes on its tables that it does not know, and re-creating one on a
+    /// large store at every monitor start would cost minutes.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ReplayIndexes = ["lvs_replay_events_time", "lvs_replay_events_state_time"];
+
     public static void Configure(StoreOptions options, string? connectionString, string schema = SchemaName)
     {
         options.Connection(Validate(connectionString));
@@ -30,6 +37,11 @@ public static class EventStoreSchema
         // The recorder relies on it to store each event once. Declared here, not added by hand: Marten's
         // migration drops indexes on its tables that it does not know.
         options.Events.EnableUniqueIndexOnEventId = true;
+        foreach (var index in ReplayIndexes)
+        {
+            options.Events.IgnoreIndex(index);
+        }
+
         foreach (var (name, type) in EventTypes.All)
         {
             options.Events.MapEventType(type, name);

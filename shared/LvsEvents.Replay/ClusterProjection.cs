@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LvsEvents.Contracts;
+using LvsEvents.EventStore;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -57,17 +58,47 @@ public sealed class ClusterProjection
 
     private readonly Dictionary<long, DateTime> _gapsSeen = [];
 
-    /// <summary>Creates the replay tables and the time indexes on mt_events (again if a Marten migration dropped them).</summary>
+    /// <summary>
+    /// Creates the replay tables and the time indexes on mt_events. The indexes are built CONCURRENTLY, one
+    /// statement each (that form cannot share a transaction), so that building them on a large store never blocks
+    /// the recorder's appends; Marten leaves them alone (<see cref="EventStoreSchema.ReplayIndexes"/>).
+    /// </summary>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
-        var sql = $"""
+        await ExecuteAsync($"""
             create table if not exists {_schema}.lvs_replay_snapshots (at timestamptz not null, watermark bigint not null, data jsonb not null, primary key (at));
             create table if not exists {_schema}.lvs_replay_live (id int primary key, watermark bigint not null, settled_at timestamptz, data jsonb not null, settled jsonb not null, updated timestamptz not null default now());
-            create index if not exists lvs_replay_events_time on {_schema}.mt_events (timestamp, seq_id);
-            create index if not exists lvs_replay_events_state_time on {_schema}.mt_events (timestamp, seq_id) where type <> '{EventTypes.ProbeCompleted}';
-            """;
-        await using var command = _events.DataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            """, cancellationToken).ConfigureAwait(false);
+        string[] definitions =
+        [
+            "(timestamp, seq_id)",
+            $"(timestamp, seq_id) where type <> '{EventTypes.ProbeCompleted}'",
+        ];
+        for (var i = 0; i < definitions.Length; i++)
+        {
+            var name = EventStoreSchema.ReplayIndexes[i];
+            // A concurrent build that was interrupted leaves an invalid index behind, which "if not exists" would keep.
+            switch (await IndexStateAsync(name, cancellationToken).ConfigureAwait(false))
+            {
+                case true:
+                    continue;
+                case false:
+                    await ExecuteAsync($"drop index concurrently if exists {_schema}.{name}", cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+
+            await ExecuteAsync($"create index concurrently if not exists {name} on {_schema}.mt_events {definitions[i]}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True: the index exists and is valid; false: it exists but is invalid; null: it does not exist.</summary>
+    private async Task<bool?> IndexStateAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var command = _events.DataSource.CreateCommand(
+            "select i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2");
+        command.Parameters.AddWithValue(_schema);
+        command.Parameters.AddWithValue(name);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is bool valid ? valid : null;
     }
 
     /// <summary>Throws the snapshots and the live view away and folds every event again; returns the view at the end.</summary>
@@ -206,9 +237,17 @@ public sealed class ClusterProjection
     /// <summary>The live view as saved, without reading events.</summary>
     public async Task<(ClusterView View, long Watermark)?> ReadLiveAsync(CancellationToken cancellationToken)
     {
-        await using var command = _events.DataSource.CreateCommand($"select data::text, watermark from {_schema}.lvs_replay_live where id = 1");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (ClusterView.FromJson(reader.GetString(0)), reader.GetInt64(1)) : null;
+        try
+        {
+            await using var command = _events.DataSource.CreateCommand($"select data::text, watermark from {_schema}.lvs_replay_live where id = 1");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (ClusterView.FromJson(reader.GetString(0)), reader.GetInt64(1)) : null;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // No live view has been kept in this store yet (the monitor creates the table on its first pass).
+            return null;
+        }
     }
 
     /// <summary>

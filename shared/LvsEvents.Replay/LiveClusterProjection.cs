@@ -20,8 +20,8 @@ public sealed class LiveClusterProjection(ClusterProjection projection, ILogger<
         {
             try
             {
-                // Marten's migration (at every monitor start) drops indexes on mt_events it was not configured with:
-                // put the replay's back now and then (a catalog check when they exist).
+                // The tables and indexes, checked now and then (a catalog query when they exist): an operator or a
+                // restore may have dropped them, and the first check builds them on a store that never had them.
                 if (DateTime.UtcNow - ensured > TimeSpan.FromMinutes(1))
                 {
                     await projection.EnsureSchemaAsync(stoppingToken).ConfigureAwait(false);
