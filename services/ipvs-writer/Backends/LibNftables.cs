@@ -21,6 +21,7 @@ public sealed class LibNftables : IDisposable
 
     public LibNftables(string? networkNamespace = null)
     {
+        NetworkNamespace = networkNamespace;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _thread = new Thread(() => Loop(networkNamespace, ready)) { IsBackground = true, Name = "libnftables" };
         _thread.Start();
@@ -34,6 +35,9 @@ public sealed class LibNftables : IDisposable
             throw;
         }
     }
+
+    /// <summary>The network namespace (/run/netns name) the context works in; null: the process's own.</summary>
+    public string? NetworkNamespace { get; }
 
     /// <summary>True when libnftables can be loaded on this machine.</summary>
     public static bool IsAvailable() => NativeLibrary.TryLoad(Library, out var handle) && Free(handle);
