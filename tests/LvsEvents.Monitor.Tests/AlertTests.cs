@@ -16,7 +16,7 @@ public sealed class AlertTests
 
     private static AlertBook Book() => new([
         new RealServerWeightZeroRule(), new AllRealServersDownRule(), new FailoverRule(TimeSpan.FromMinutes(5)), new SplitBrainRule(), new CheckerStalledRule(),
-        new SpoolBacklogRule(1000), new RecoveryDecisionRule(),
+        new SpoolBacklogRule(1000), new RecoveryDecisionRule(), new ActiveConnectionsRule(10_000),
     ]);
 
     private static T At<T>(T e, double seconds) where T : LvsEvent
@@ -98,6 +98,34 @@ public sealed class AlertTests
         Assert.Contains("1500 events waiting for the bus (was 5)", raised.Message);
         Assert.Empty(book.Observe(Beat(3000, 60), T0.AddSeconds(60)));
         Assert.IsType<AlertResolved>(Assert.Single(book.Observe(Beat(10, 90), T0.AddSeconds(90))));
+    }
+
+    [Fact]
+    public void Active_connections_above_the_threshold_fire_once_per_episode_and_resolve_under_it()
+    {
+        var book = Book();
+        KernelStatisticsReported Poll(long? active, double seconds, string node = "director-1") => At(new KernelStatisticsReported
+        {
+            Backend = "nftables", Interval = TimeSpan.FromSeconds(5), TotalActiveConnections = active,
+            Services = [new VirtualServiceTraffic(SampleEvents.Service, 3, active, 10, 50_000, 120, null, null, null, null)],
+        }, seconds) with { NodeId = node };
+        Assert.Empty(book.Observe(Poll(9_000, 0), T0));
+        // Not counted (no backend statistics) is not zero: nothing happens.
+        Assert.Empty(book.Observe(Poll(null, 5), T0.AddSeconds(5)));
+        var raised = Assert.IsType<AlertRaised>(Assert.Single(book.Observe(Poll(12_345, 10), T0.AddSeconds(10))));
+        Assert.Equal("active-connections-high", raised.Rule);
+        Assert.Equal("director-1", raised.Subject);
+        Assert.Contains("12345 active connections (threshold 10000); busiest TCP/192.168.1.100:80", raised.Message);
+        // Still above, and hovering just under the line: the same episode.
+        Assert.Empty(book.Observe(Poll(15_000, 15), T0.AddSeconds(15)));
+        Assert.Empty(book.Observe(Poll(9_500, 20), T0.AddSeconds(20)));
+        // The other director is its own subject.
+        Assert.IsType<AlertRaised>(Assert.Single(book.Observe(Poll(10_001, 20, "director-2"), T0.AddSeconds(20))));
+        var resolved = Assert.IsType<AlertResolved>(Assert.Single(book.Observe(Poll(8_000, 25), T0.AddSeconds(25))));
+        Assert.Equal(raised.AlertKey, resolved.AlertKey);
+        Assert.Equal(TimeSpan.FromSeconds(15), resolved.Duration);
+        Assert.Empty(book.Observe(Poll(8_000, 30), T0.AddSeconds(30)));
+        Assert.IsType<AlertRaised>(Assert.Single(book.Observe(Poll(11_000, 35), T0.AddSeconds(35))));
     }
 
     [Fact]

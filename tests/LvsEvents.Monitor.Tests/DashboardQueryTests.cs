@@ -1,7 +1,10 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LvsEvents.Contracts;
 using LvsEvents.Influx;
+using LvsEvents.IpvsWriter.Statistics;
+using LvsEvents.IpvsWriter.Table;
 using LvsEvents.Monitor.Metrics;
 using LvsEvents.TestInfrastructure;
 using LvsEvents.Vrrp.Protocol;
@@ -96,6 +99,7 @@ public sealed partial class DashboardQueryTests : IAsyncLifetime
         var start = DateTimeOffset.UtcNow.AddMinutes(-55);
         var rejections = new RejectionCounters();
         var accepted = 0;
+        KernelStatisticsSample? kernel = null;
         for (var minute = 0; minute < 55; minute++)
         {
             var at = start.AddMinutes(minute);
@@ -120,9 +124,30 @@ public sealed partial class DashboardQueryTests : IAsyncLifetime
             accepted += writer.TryWrite(PipelinePoint.From(batch, at.AddSeconds(2), writer.GetStatus())) ? 1 : 0;
             accepted += writer.TryWrite(AdvertCountersPoint.From("director-1", "VI_1", 51, VrrpState.Master, 100, minute * 60, 0, rejections, at)) ? 1 : 0;
             accepted += writer.TryWrite(AdvertCountersPoint.From("director-2", "VI_1", 51, VrrpState.Backup, 90, 0, minute * 60, rejections, at)) ? 1 : 0;
+            kernel = KernelStatisticsSample.From(KernelTableAt(minute), "nftables", at, kernel);
+            foreach (var point in KernelStatisticsPoints.From("director-1", kernel))
+                accepted += writer.TryWrite(point) ? 1 : 0;
         }
         await writer.StopAsync(CancellationToken.None);
         var status = writer.GetStatus();
         Assert.Equal(accepted, (int)status.Written);
+    }
+
+    /// <summary>The lab's service (wrr 3:2:1) with the counters the IPVS writer reads after <paramref name="minute"/> minutes of traffic.</summary>
+    private static KernelTable KernelTableAt(int minute)
+    {
+        var key = new ServiceKey("TCP", SampleEvents.Service.Address, SampleEvents.Service.Port);
+        var destinations = Enumerable.Range(0, 3).Select(rs => new KernelDestination(new DestinationKey($"192.168.1.{20 + rs}", 80), 3 - rs)).ToList();
+        var table = KernelTable.Of([KernelService.Create(key, "wrr", null, null, destinations)]);
+        var statistics = destinations.ToDictionary(d => (key, d.Key), d =>
+        {
+            long connections = minute * 600L * d.Weight;
+            return new TrafficStatistics(connections, connections * 6, connections * 5, connections * 360, connections * 4000, 40L * d.Weight, 7L * d.Weight);
+        });
+        return table with
+        {
+            ServiceStatistics = ImmutableDictionary<ServiceKey, TrafficStatistics>.Empty.Add(key, new TrafficStatistics(minute * 3600L)),
+            DestinationStatistics = statistics.ToImmutableDictionary(),
+        };
     }
 }

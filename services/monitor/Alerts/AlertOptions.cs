@@ -18,6 +18,9 @@ public sealed class AlertOptions
 
     /// <summary>Spool depth (events waiting for the bus) above which a growing spool raises an alert.</summary>
     public long SpoolBacklogThreshold { get; set; } = 1000;
+
+    /// <summary>Active connections in a director's kernel table (all services) above which an alert fires (the article's 10,000).</summary>
+    public long ActiveConnectionsThreshold { get; set; } = 10_000;
 }
 
 public sealed class SmtpOptions
