@@ -99,6 +99,27 @@ public sealed class EventPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_monitor_keeps_the_replays_live_cluster_view_as_it_records()
+    {
+        var monitor = await Keep(PipelineHosts.StartMonitorAsync(_node, _spool));
+        var service = await Keep(PipelineHosts.StartEmitterAsync("test-service", _node, _spool));
+        var emitter = service.Services.GetRequiredService<IEventEmitter>();
+        var vip = $"10.{Random.Shared.Next(1, 255)}.{Random.Shared.Next(1, 255)}.{Random.Shared.Next(1, 255)}";
+        var server = new RealServerRef(VirtualServiceRef.Tcp(vip, 80), "10.1.1.1", 80);
+        await emitter.EmitAsync(new RealServerWeightChanged { RealServer = server, OldWeight = 3, NewWeight = 0, Cause = WeightChangeCause.Health });
+
+        // What lvsctl state / status read: the view the monitor's projection saves, not one folded by the test.
+        var projection = monitor.Services.GetRequiredService<Replay.ClusterProjection>();
+        var live = await PipelineHosts.WaitForAsync(
+            () => projection.ReadLiveAsync(CancellationToken.None),
+            v => v?.View.VirtualServices.Keys.Any(k => k.Contains(vip, StringComparison.Ordinal)) == true,
+            Patience,
+            $"the weight change of {server} in the monitor's live cluster view");
+        var real = Assert.Single(live!.Value.View.VirtualServices.Single(p => p.Key.Contains(vip, StringComparison.Ordinal)).Value.RealServers.Values);
+        Assert.Equal(0, real.Weight);
+    }
+
+    [Fact]
     public async Task The_same_event_delivered_twice_is_stored_once()
     {
         var monitor = await Keep(PipelineHosts.StartMonitorAsync(_node, _spool));
