@@ -41,7 +41,6 @@ public static class MonitorServiceCollectionExtensions
             new RealServerWeightZeroRule(), new AllRealServersDownRule(), new FailoverRule(options.FailoverStableAfter),
             new SplitBrainRule(), new CheckerStalledRule(), new SpoolBacklogRule(options.SpoolBacklogThreshold), new RecoveryDecisionRule(),
             new ActiveConnectionsRule(options.ActiveConnectionsThreshold),
-            new ActiveConnectionsRule(options.ActiveConnectionsThreshold),
         ]));
         foreach (var url in options.WebhookUrls)
         {
