@@ -375,6 +375,8 @@ public sealed class HealthEngine
     {
         public string Label => label;
 
+        public bool StartsWithoutBlocking => inner.StartsWithoutBlocking;
+
         public ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
     }
 }

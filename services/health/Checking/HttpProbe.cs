@@ -20,11 +20,47 @@ public sealed record HttpUrlCheck(string Path, StatusCodeSet StatusCodes, string
 /// </summary>
 public sealed class HttpProbe(ProbeTarget target, IReadOnlyList<HttpUrlCheck> urls, bool tls, string? sniHost, string httpProtocol) : IProbe
 {
-    private const int MaxRegexBody = 1024 * 1024;
+    private readonly ProbeLoop.OperationCache _operations = new();
+    private byte[]? _address;
+    private HttpExchange[]? _exchanges;
 
     public string Label { get; } = $"{(tls ? "SSL_GET" : "HTTP_GET")} {target}{(urls.Count > 0 ? urls[0].Path : "/")}";
 
-    public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
+    /// <summary>Clear-text HTTP runs on the <see cref="ProbeLoop"/>: starting it only makes non-blocking system calls.</summary>
+    public bool StartsWithoutBlocking => !tls && ProbeLoop.Shared is not null;
+
+    public ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (tls || ProbeLoop.Shared is not { } loop)
+        {
+            return ProbeWithSocketsAsync(cancellationToken);
+        }
+
+        _address ??= SocketAddresses.Of(target.Endpoint);
+        _exchanges ??= [.. urls.Select(u => new HttpExchange(Request(u), u))];
+        return _exchanges.Length == 1
+            ? loop.RunAsync(_operations, target, _address, _exchanges[0], cancellationToken)
+            : ProbeOnLoopAsync(loop, cancellationToken);
+    }
+
+    private async ValueTask<ProbeOutcome> ProbeOnLoopAsync(ProbeLoop loop, CancellationToken cancellationToken)
+    {
+        string? detail = null;
+        foreach (var exchange in _exchanges!)
+        {
+            var outcome = await loop.RunAsync(_operations, target, _address!, exchange, cancellationToken).ConfigureAwait(false);
+            if (!outcome.Success)
+            {
+                return outcome;
+            }
+
+            detail = outcome.Detail;
+        }
+
+        return ProbeOutcome.Up(detail);
+    }
+
+    private async ValueTask<ProbeOutcome> ProbeWithSocketsAsync(CancellationToken cancellationToken)
     {
         string? detail = null;
         foreach (var url in urls)
@@ -130,56 +166,23 @@ public sealed class HttpProbe(ProbeTarget target, IReadOnlyList<HttpUrlCheck> ur
             return ProbeOutcome.Failed(ProbeErrorClass.ProtocolError, "no HTTP status line");
         }
 
-        using var md5 = url.Digest is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        var body = url.BodyRegex is null ? null : new MemoryStream();
+        using var check = new HttpBodyCheck(url);
         var bodyStart = headerEnd + 4;
-        Consume(buffer.AsSpan(bodyStart, filled - bodyStart));
-        if (md5 is not null || body is not null)
+        check.Consume(buffer.AsSpan(bodyStart, filled - bodyStart));
+        if (check.NeedsWholeBody)
         {
             // The digest covers the whole body, which ends when the server closes (HTTP/1.0, or Connection: close).
             int read;
             while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                Consume(buffer.AsSpan(0, read));
+                check.Consume(buffer.AsSpan(0, read));
             }
         }
 
-        if (!url.StatusCodes.Contains(status))
-        {
-            return ProbeOutcome.Failed(ProbeErrorClass.BadStatus, $"status {status}, expected {url.StatusCodes}");
-        }
-
-        if (md5 is not null)
-        {
-            var digest = Convert.ToHexStringLower(md5.GetHashAndReset());
-            if (!digest.Equals(url.Digest, StringComparison.OrdinalIgnoreCase))
-            {
-                return ProbeOutcome.Failed(ProbeErrorClass.DigestMismatch, $"digest {digest}, expected {url.Digest}");
-            }
-        }
-
-        if (url.BodyRegex is not null && body is not null)
-        {
-            var matched = url.BodyRegex.IsMatch(Encoding.UTF8.GetString(body.GetBuffer(), 0, (int)body.Length));
-            if (matched == url.RegexNoMatch)
-            {
-                return ProbeOutcome.Failed(ProbeErrorClass.BadStatus, url.RegexNoMatch ? "body matches regex" : "body does not match regex");
-            }
-        }
-
-        return ProbeOutcome.Up($"status {status}");
-
-        void Consume(ReadOnlySpan<byte> chunk)
-        {
-            md5?.AppendData(chunk);
-            if (body is not null && body.Length < MaxRegexBody)
-            {
-                body.Write(chunk[..Math.Min(chunk.Length, MaxRegexBody - (int)body.Length)]);
-            }
-        }
+        return check.Outcome(status);
     }
 
-    private static bool TryParseStatus(ReadOnlySpan<byte> headers, out int status)
+    internal static bool TryParseStatus(ReadOnlySpan<byte> headers, out int status)
     {
         status = 0;
         var lineEnd = headers.IndexOf("\r\n"u8);
@@ -192,5 +195,75 @@ public sealed class HttpProbe(ProbeTarget target, IReadOnlyList<HttpUrlCheck> ur
         var space = line.IndexOf((byte)' ');
         return space > 0 && line.Length >= space + 4
             && int.TryParse(line.Slice(space + 1, 3), NumberStyles.None, CultureInfo.InvariantCulture, out status);
+    }
+}
+
+/// <summary>The checks of a response after its status line: status_code, the MD5 of the body (digest), the body regex.</summary>
+internal sealed class HttpBodyCheck(HttpUrlCheck url) : IDisposable
+{
+    private const int MaxRegexBody = 1024 * 1024;
+    private readonly IncrementalHash? _md5 = url.Digest is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+    private readonly MemoryStream? _body = url.BodyRegex is null ? null : new MemoryStream();
+
+    /// <summary>The body must be read to its end (a digest or a regex); otherwise the status decides.</summary>
+    public bool NeedsWholeBody => _md5 is not null || _body is not null;
+
+    public void Consume(ReadOnlySpan<byte> chunk)
+    {
+        _md5?.AppendData(chunk);
+        if (_body is not null && _body.Length < MaxRegexBody)
+        {
+            _body.Write(chunk[..Math.Min(chunk.Length, MaxRegexBody - (int)_body.Length)]);
+        }
+    }
+
+    public ProbeOutcome Outcome(int status)
+    {
+        if (!url.StatusCodes.Contains(status))
+        {
+            return ProbeOutcome.Failed(ProbeErrorClass.BadStatus, $"status {status}, expected {url.StatusCodes}");
+        }
+
+        if (_md5 is not null)
+        {
+            var digest = Convert.ToHexStringLower(_md5.GetHashAndReset());
+            if (!digest.Equals(url.Digest, StringComparison.OrdinalIgnoreCase))
+            {
+                return ProbeOutcome.Failed(ProbeErrorClass.DigestMismatch, $"digest {digest}, expected {url.Digest}");
+            }
+        }
+
+        if (url.BodyRegex is not null && _body is not null)
+        {
+            var matched = url.BodyRegex.IsMatch(Encoding.UTF8.GetString(_body.GetBuffer(), 0, (int)_body.Length));
+            if (matched == url.RegexNoMatch)
+            {
+                return ProbeOutcome.Failed(ProbeErrorClass.BadStatus, url.RegexNoMatch ? "body matches regex" : "body does not match regex");
+            }
+        }
+
+        return ProbeOutcome.Up(StatusDetails.Of(status));
+    }
+
+    public void Dispose()
+    {
+        _md5?.Dispose();
+        _body?.Dispose();
+    }
+}
+
+/// <summary>"status 200" without formatting it on every probe.</summary>
+internal static class StatusDetails
+{
+    private static readonly string?[] Cache = new string?[1000];
+
+    public static string Of(int status)
+    {
+        if ((uint)status >= (uint)Cache.Length)
+        {
+            return $"status {status}";
+        }
+
+        return Cache[status] ??= $"status {status}";
     }
 }

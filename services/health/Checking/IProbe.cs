@@ -10,4 +10,10 @@ public interface IProbe
     string Label { get; }
 
     ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="ProbeAsync"/> never blocks its caller (it only makes non-blocking system calls before its first wait),
+    /// so the scheduler may start it on its own thread instead of handing it to the thread pool.
+    /// </summary>
+    bool StartsWithoutBlocking => false;
 }

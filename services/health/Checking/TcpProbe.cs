@@ -11,9 +11,26 @@ public sealed class TcpProbe(ProbeTarget target) : IProbe
     private const int TcpQuickAck = 12;
     private static readonly byte[] Off = [0, 0, 0, 0];
 
+    private readonly ProbeLoop.OperationCache _operations = new();
+    private byte[]? _address;
+
     public string Label { get; } = $"TCP_CHECK {target}";
 
-    public async ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
+    /// <summary>On the <see cref="ProbeLoop"/>, starting the check only makes non-blocking system calls.</summary>
+    public bool StartsWithoutBlocking => ProbeLoop.Shared is not null;
+
+    public ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (ProbeLoop.Shared is not { } loop)
+        {
+            return ProbeWithSocketsAsync(cancellationToken);
+        }
+
+        _address ??= SocketAddresses.Of(target.Endpoint);
+        return loop.RunAsync(_operations, target, _address, null, cancellationToken);
+    }
+
+    private async ValueTask<ProbeOutcome> ProbeWithSocketsAsync(CancellationToken cancellationToken)
     {
         using var deadline = SocketProbing.Deadline(target.Timeout, cancellationToken);
         var socket = SocketProbing.NewTcpSocket(target);

@@ -128,7 +128,15 @@ public sealed class ProbeScheduler(
             {
                 _slots.Wait(cancellationToken);
                 Interlocked.Increment(ref _inFlight);
-                ThreadPool.UnsafeQueueUserWorkItem(runner, preferLocal: false);
+                if (runner.Probe.StartsWithoutBlocking)
+                {
+                    // Its first system calls here, the rest (and the result) on the probe loop's thread: no hand-off.
+                    _ = RunOneAsync(runner);
+                }
+                else
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(runner, preferLocal: false);
+                }
             }
 
             if (sleep > TimeSpan.Zero)
