@@ -17,6 +17,7 @@ public sealed class ConntrackSocket : IDisposable
     private const ushort CtGet = (1 << 8) | 1; // NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET
     private const ushort NlmsgError = 2;
     private const ushort NlmsgDone = 3;
+    private const ushort NlmFDumpInterrupted = 0x10;
     private const int HeaderLength = 16;
     private const int NfGenMsgLength = 4;
     // A dump's datagrams are at most 32 KiB (netlink_dump); twice that leaves room.
@@ -53,9 +54,17 @@ public sealed class ConntrackSocket : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var sequence = ++_sequence;
-            // Reading a large table takes milliseconds of blocking reads: off the caller's thread.
-            return await Task.Run(() => Dump(family, sequence), cancellationToken).ConfigureAwait(false);
+            // Reading a large table takes milliseconds of blocking reads: off the caller's thread. A dump the kernel
+            // marks interrupted (the table changed under it, NLM_F_DUMP_INTR) may have missed entries: read it again.
+            return await Task.Run(() =>
+            {
+                var (entries, interrupted) = Dump(family, ++_sequence);
+                for (var retry = 0; interrupted && retry < 2; retry++)
+                {
+                    (entries, interrupted) = Dump(family, ++_sequence);
+                }
+                return entries;
+            }, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -63,7 +72,7 @@ public sealed class ConntrackSocket : IDisposable
         }
     }
 
-    private unsafe List<ConntrackEntry> Dump(AddressFamily family, uint sequence)
+    private unsafe (List<ConntrackEntry> Entries, bool Interrupted) Dump(AddressFamily family, uint sequence)
     {
         var request = new byte[HeaderLength + NfGenMsgLength];
         BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)request.Length);
@@ -86,6 +95,7 @@ public sealed class ConntrackSocket : IDisposable
         }
 
         var entries = new List<ConntrackEntry>();
+        var interrupted = false;
         var deadline = DateTime.UtcNow + AnswerTimeout;
         while (true)
         {
@@ -95,6 +105,7 @@ public sealed class ConntrackSocket : IDisposable
             {
                 var messageLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(span);
                 var type = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
+                var flags = BinaryPrimitives.ReadUInt16LittleEndian(span[6..]);
                 var messageSequence = BinaryPrimitives.ReadUInt32LittleEndian(span[8..]);
                 if (messageLength < HeaderLength || messageLength > span.Length)
                 {
@@ -116,9 +127,10 @@ public sealed class ConntrackSocket : IDisposable
                     }
                     continue;
                 }
+                interrupted |= (flags & NlmFDumpInterrupted) != 0;
                 if (type == NlmsgDone)
                 {
-                    return entries;
+                    return (entries, interrupted);
                 }
                 if (payload.Length >= NfGenMsgLength && Parse(payload[NfGenMsgLength..]) is { } entry)
                 {

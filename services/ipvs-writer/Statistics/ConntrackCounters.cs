@@ -12,8 +12,9 @@ namespace LvsEvents.IpvsWriter.Statistics;
 /// and inactive connections are counted now (ESTABLISHED is active, as IPVS counts); connections, packets and bytes
 /// accumulate from one dump to the next (a connection is new when its conntrack id was not in the previous dump;
 /// TCP entries outlive the connection by TIME_WAIT's 120 s and UDP by 30 s, longer than a poll). Packets and bytes need
-/// <c>net.netfilter.nf_conntrack_acct=1</c>; without it they are null. Firewall-mark services are not matched (the
-/// mark is not in the tuple). Not thread-safe: one poller calls it.
+/// <c>net.netfilter.nf_conntrack_acct=1</c>; without it they are null. A dump taken while connections open is not a
+/// snapshot: a rare entry can be missed (the service's own count comes from its nft counter, exact). Firewall-mark
+/// services are not matched (the mark is not in the tuple). Not thread-safe: one poller calls it.
 /// </summary>
 public sealed class ConntrackCounters
 {
