@@ -187,7 +187,7 @@ public sealed class CanaryCommand : ICommandGroup
 
         if (s.Step >= 0 && s.Step < s.Steps.Count)
         {
-            text.Append(inv, $", step {s.Step + 1}/{s.Steps.Count} ({s.Steps[s.Step]}%), share {s.Share:P1}");
+            text.Append(inv, $", step {s.Step + 1}/{s.Steps.Count} ({s.Steps[s.Step]}%), share {s.Share * 100:0.0}%");
         }
 
         text.AppendLine();
@@ -198,7 +198,7 @@ public sealed class CanaryCommand : ICommandGroup
 
         if (s.State is CanaryState.Running or CanaryState.Paused)
         {
-            text.AppendLine(string.Create(inv, $"  probes this step: {s.Probes}, failed {s.FailedProbes}, error rate {(s.ErrorRate is { } r ? r.ToString("P1", inv) : "-")} (max {s.MaxErrorRate:P1})"));
+            text.AppendLine(string.Create(inv, $"  probes this step: {s.Probes}, failed {s.FailedProbes}, error rate {(s.ErrorRate is { } r ? (r * 100).ToString("0.0", inv) + "%" : "-")} (max {s.MaxErrorRate * 100:0.0}%)"));
         }
 
         if (s.NextStepAt is { } next)

@@ -222,7 +222,7 @@ public sealed class CanaryPolicy
         {
             Rollback(counted, RecoveryAction.CanaryRolledBack, probe.EventId, AlertSeverity.Warning,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"{c.Server} failed {counted.FailedProbes} of {counted.Probes} probes at {Percent(c)} ({rate:P1} > max {c.MaxErrorRate:P1}; last: {probe.Error}{(probe.Detail is null ? "" : " " + probe.Detail)}): rolled back"),
+                    $"{c.Server} failed {counted.FailedProbes} of {counted.Probes} probes at {Percent(c)} ({rate * 100:0.0}% > max {c.MaxErrorRate * 100:0.0}%; last: {probe.Error}{(probe.Detail is null ? "" : " " + probe.Detail)}): rolled back"),
                 now, output);
         }
     }
@@ -240,7 +240,7 @@ public sealed class CanaryPolicy
         };
         Set(applied);
         var reason = string.Create(CultureInfo.InvariantCulture,
-            $"canary step {c.Step + 1}/{c.Steps.Count}: {c.Server} at {percent}% of the service's weight ({plan.Share:P1}): {string.Join(", ", weights.Select(w => $"{w.Server.Address}:{w.Server.Port}={w.Weight}"))}");
+            $"canary step {c.Step + 1}/{c.Steps.Count}: {c.Server} at {percent}% of the service's weight ({plan.Share * 100:0.0}%): {string.Join(", ", weights.Select(w => $"{w.Server.Address}:{w.Server.Port}={w.Weight}"))}");
         var decision = Decision(action, c.Server, c.Id, cause, reason, plan.NewWeight, null, now);
         output.Add(decision);
         foreach (var w in weights)
