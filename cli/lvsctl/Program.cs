@@ -15,6 +15,7 @@ public static class Program
         new StateCommand(),
         new ReplayCommand(),
         new PostmortemCommand(),
+        new DrillCommand(),
         new CanaryCommand(),
     ];
 
