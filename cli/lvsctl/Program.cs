@@ -13,6 +13,7 @@ public static class Program
         new ReloadCommand(),
         new IpvsCommand(),
         new StateCommand(),
+        new StatusCommand(),
         new ReplayCommand(),
         new PostmortemCommand(),
         new DrillCommand(),
