@@ -33,11 +33,24 @@ try
         throw new InvalidOperationException(string.Join('\n', parsed.Errors));
     }
 
+    async Task Resync(NftablesBackend backend)
+    {
+        using var reconciler = new Reconciler(backend, new CountingEmitter(), parsed.Configuration, TimeProvider.System, NullLogger<Reconciler>.Instance);
+        var operations = await reconciler.ResyncAsync(default);
+        if (reconciler.Applied!.DestinationCount != services * destinations || operations.Count != services * (destinations + 1))
+        {
+            throw new InvalidOperationException($"sync applied {operations.Count} operations");
+        }
+    }
+
     Console.WriteLine($"ipvs-writer nftables benchmark: {services} services x {destinations} destinations = {services * destinations} destinations, {runs} runs each, {Environment.ProcessorCount} cores");
 
     // Full sync, ours: an empty namespace, a reconciler, ResyncAsync (read the kernel, desired from the parsed
-    // configuration, diff, one atomic nft transaction, events to an in-memory emitter). Fresh namespace per run.
+    // configuration, diff, one atomic nf_tables transaction written over netlink, events to an in-memory emitter).
+    // Fresh namespace per run. The same through libnftables (nft's parser in-process, the previous write path) is
+    // timed too, for reference.
     var ours = new List<double>();
+    var library = new List<double>();
     var peer = new List<double>();
     string? ruleset = null;
     for (var run = 0; run <= runs; run++)
@@ -45,19 +58,32 @@ try
         var ns = NewNamespace();
         using var nft = new LibNftables(ns);
         var backend = new NftablesBackend(nft);
-        using var reconciler = new Reconciler(backend, new CountingEmitter(), parsed.Configuration, TimeProvider.System, NullLogger<Reconciler>.Instance);
-        var clock = Stopwatch.StartNew();
-        var operations = await reconciler.ResyncAsync(default);
-        clock.Stop();
-        if (reconciler.Applied!.DestinationCount != services * destinations || operations.Count != services * (destinations + 1))
+        if (backend.WritePath != "netlink")
         {
-            throw new InvalidOperationException($"sync applied {operations.Count} operations");
+            throw new InvalidOperationException($"the backend writes through {backend.WritePath}, not netlink");
         }
 
+        var clock = Stopwatch.StartNew();
+        await Resync(backend);
+        clock.Stop();
         ruleset ??= backend.LastTransaction;
         if (run > 0)
         {
             ours.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        // libnftables, for reference: same reconciler, transaction text through nft's parser in-process.
+        var libraryNs = NewNamespace();
+        using (var libraryNft = new LibNftables(libraryNs))
+        {
+            var libraryBackend = new NftablesBackend(libraryNft, netlink: false);
+            clock.Restart();
+            await Resync(libraryBackend);
+            clock.Stop();
+            if (run > 0)
+            {
+                library.Add(clock.Elapsed.TotalMilliseconds);
+            }
         }
 
         // Peer: `nft -f` of the same ruleset (the same transaction text, so exactly equivalent), in another fresh namespace.
@@ -72,25 +98,32 @@ try
             peer.Add(clock.Elapsed.TotalMilliseconds);
         }
 
-        // Same table in both?
-        if (run == 0 && Run("ip", $"netns exec {peerNs} nft list table ip lvsevents").Length != Run("ip", $"netns exec {ns} nft list table ip lvsevents").Length)
+        // Same table in all three (nft's own listing, text equal)?
+        if (run == 0)
         {
-            throw new InvalidOperationException("the peer's table differs from ours");
+            var peerListing = Run("ip", $"netns exec {peerNs} nft list table ip lvsevents");
+            if (peerListing != Run("ip", $"netns exec {ns} nft list table ip lvsevents") || peerListing != Run("ip", $"netns exec {libraryNs} nft list table ip lvsevents"))
+            {
+                throw new InvalidOperationException("the tables differ (netlink, libnftables, nft -f)");
+            }
         }
 
         DeleteNamespace(peerNs);
+        DeleteNamespace(libraryNs);
         if (run < runs)
         {
             DeleteNamespace(ns);
         }
     }
 
-    Console.WriteLine($"full sync, ours (reconciler resync, libnftables):  median {Median(ours):F0} ms  min {ours.Min():F0} ms");
-    Console.WriteLine($"full sync, nft -f of the same ruleset (process):     median {Median(peer):F0} ms  min {peer.Min():F0} ms");
-    Console.WriteLine($"ratio ours/nft -f (median): {Median(ours) / Median(peer):F2}");
+    Console.WriteLine($"full sync, ours (reconciler resync, nf_tables netlink): median {Median(ours):F0} ms  min {ours.Min():F0} ms");
+    Console.WriteLine($"full sync, same through libnftables (reference):      median {Median(library):F0} ms  min {library.Min():F0} ms");
+    Console.WriteLine($"full sync, nft -f of the same ruleset (process):      median {Median(peer):F0} ms  min {peer.Min():F0} ms");
+    Console.WriteLine($"ratio ours/nft -f (median): {Median(ours) / Median(peer):F2}  (libnftables/nft -f: {Median(library) / Median(peer):F2})");
 
     // Incremental: with the whole table in place, one set-weight command at a time through HandleAsync
-    // (event received → desired → diff → one nft transaction for that service → returned once the kernel applied it).
+    // (event received → desired → diff → one nf_tables transaction for that service over netlink → returned once the
+    // kernel committed it).
     var last = namespaces[^1];
     using (var nft = new LibNftables(last))
     {
