@@ -76,11 +76,12 @@ public sealed class NetfilterNetlinkSocket : IDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="batch"/> in one datagram, then <paramref name="sync"/> (a request with sequence
+    /// Sends <paramref name="batch"/> (messages numbered <paramref name="firstSequence"/> up to, not including,
+    /// <paramref name="syncSequence"/>) in one datagram, then <paramref name="sync"/> (a request with sequence
     /// <paramref name="syncSequence"/> the kernel answers outside the batch), and returns the errors the kernel
     /// queued for the batch's messages, in the order it sent them: empty when it committed the batch.
     /// </summary>
-    public IReadOnlyList<NetlinkBatchError> SendBatch(ReadOnlySpan<byte> batch, ReadOnlySpan<byte> sync, uint syncSequence)
+    public IReadOnlyList<NetlinkBatchError> SendBatch(ReadOnlySpan<byte> batch, uint firstSequence, ReadOnlySpan<byte> sync, uint syncSequence)
     {
         lock (_lock)
         {
@@ -120,7 +121,8 @@ public sealed class NetfilterNetlinkSocket : IDisposable
                             return errors;
                         }
 
-                        if (error != 0)
+                        // Answers to an earlier batch that ended in an exception are not this batch's.
+                        if (error != 0 && unchecked(sequence - firstSequence) < unchecked(syncSequence - firstSequence))
                         {
                             errors.Add(ReadError(sequence, error, flags, payload));
                         }

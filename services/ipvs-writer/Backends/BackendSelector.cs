@@ -23,10 +23,10 @@ public static class BackendSelector
                 return Ipvs(networkNamespace);
             case "auto":
                 logger.LogInformation("Backend: nftables (this kernel has no IPVS: no {Proc}, no generic netlink family IPVS; NAT services only, table ip lvsevents)", ProcIpvs);
-                return new NftablesBackend(new LibNftables(networkNamespace));
+                return Nftables(networkNamespace, logger);
             case "nftables":
                 logger.LogInformation("Backend: nftables (chosen with --backend)");
-                return new NftablesBackend(new LibNftables(networkNamespace));
+                return Nftables(networkNamespace, logger);
             case "ipvs":
                 if (!kernelHasIpvs)
                 {
@@ -38,6 +38,14 @@ public static class BackendSelector
             default:
                 throw new Eventing.ConfigurationException($"--backend {choice}: expected auto, ipvs or nftables");
         }
+    }
+
+    private static NftablesBackend Nftables(string? networkNamespace, ILogger logger)
+    {
+        var backend = new NftablesBackend(new LibNftables(networkNamespace), logger: logger);
+        logger.LogInformation("nftables: writes go {Path}; reads through libnftables",
+            backend.WritePath == "netlink" ? "straight to nf_tables over netlink (one batch per transaction)" : "through libnftables");
+        return backend;
     }
 
     private static IpvsBackend Ipvs(string? networkNamespace)

@@ -33,8 +33,17 @@ public sealed class NftablesNetlink : IDisposable
 
     private void Commit(Action<NftablesNetlinkTransaction> build)
     {
+        lock (_writer)
+        {
+            CommitLocked(build);
+        }
+    }
+
+    private void CommitLocked(Action<NftablesNetlinkTransaction> build)
+    {
         _writer.Clear();
-        var transaction = new NftablesNetlinkTransaction(_writer, _sequence);
+        var firstSequence = _sequence;
+        var transaction = new NftablesNetlinkTransaction(_writer, firstSequence);
         build(transaction);
         var syncSequence = transaction.NextSequence;
         _sequence = syncSequence + 1;
@@ -47,7 +56,7 @@ public sealed class NftablesNetlink : IDisposable
         IReadOnlyList<NetlinkBatchError> errors;
         try
         {
-            errors = _socket.SendBatch(_writer.Written, _sync.Written, syncSequence);
+            errors = _socket.SendBatch(_writer.Written, firstSequence, _sync.Written, syncSequence);
         }
         catch (Exception e) when (e is IOException or TimeoutException)
         {
