@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # The main job, the lab: installs what is missing, starts RabbitMQ, PostgreSQL and InfluxDB on 127.0.0.1,
 # builds, builds a network of namespaces (scripts/lab/lab.sh: a client LAN, two directors, three real
-# HTTP servers), and runs a director pair on it: lvs-vrrp, lvs-health and lvs-ipvs-writer per director
-# (each working inside its director's namespace while it reaches the bus from here) and one lvs-monitor.
-# Shows the events reaching the store until Ctrl-C; `./run.sh --once` shows a failover and exits.
+# HTTP servers), and runs a director pair on it: lvs-vrrp, lvs-health, lvs-ipvs-writer and lvs-recovery per
+# director (each working inside its director's namespace while it reaches the bus from here) and one lvs-monitor.
+#   ./run.sh         client traffic and a live status (VIP owner, health and weights, requests per server) until Ctrl-C
+#   ./run.sh drill   the drills unattended (master killed, a real server down and back), judged from the event
+#                    store; exits 0 only when every step met its expectation
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-once=false
-[[ ${1:-} == --once ]] && once=true
+mode=live
+case ${1:-} in
+    "") ;;
+    drill|--once) mode=drill ;;
+    *) echo "usage: ./run.sh [drill]" >&2; exit 2 ;;
+esac
 
 command -v dotnet >/dev/null || { echo "run.sh: the .NET 10 SDK (dotnet) is not on PATH; install it first." >&2; exit 1; }
 bash scripts/stack.sh install
@@ -59,37 +65,31 @@ for i in 1 2; do
     start vrrp "$node" --config "$config" --Vrrp:NetworkNamespace=lvlab-d$i
     start ipvs-writer "$node" --config "$config" --IpvsWriter:NetworkNamespace=lvlab-d$i
     start health "$node" --config "$config" --Health:NetworkNamespace=lvlab-d$i
+    # Slow start in 5 s steps, so the lab shows a whole ramp in seconds rather than the default 30 s per step.
+    start recovery "$node" --config "$config" --Recovery:SlowStart:Interval=00:00:05
 done
 
 lvsctl() { dotnet cli/lvsctl/bin/Release/net10.0/lvsctl.dll "$@"; }
 owner() { for i in 1 2; do ip -n lvlab-d$i -4 -o addr show dev eth0 | grep -q 10.77.0.100/ && echo "director-$i"; done; }
 echo "waiting for director-1 to own the VIP 10.77.0.100 ..."
-for _ in $(seq 1 30); do [[ $(owner) == director-1 ]] && break; sleep 1; done
+for _ in $(seq 1 120); do [[ $(owner) == director-1 ]] && break; sleep 1; done
 [[ $(owner) == director-1 ]] || { echo "run.sh: director-1 did not take the VIP; see $lab/logs/" >&2; exit 1; }
 echo "VIP owner: $(owner)"
-client() { for _ in 1 2 3 4 5 6; do ip netns exec lvlab-client curl -s -m 2 http://10.77.0.100/ || echo "(no answer)"; done | sort | uniq -c | tr '\n' ' '; echo; }
 sleep 2
-echo "client -> VIP:80 (answers by real server): $(client)"
+if [[ $mode == drill ]]; then
+    status=0
+    python3 scripts/lab/drill.py --lab "$lab" --lvsctl dotnet cli/lvsctl/bin/Release/net10.0/lvsctl.dll || status=$?
+    echo
+    echo "the incident report from the event store (lvsctl postmortem --from $started):"
+    lvsctl postmortem --from "$started" 2>/dev/null || true
+    exit $status
+fi
 
-echo "failover drill: SIGKILL to director-1's lvs-vrrp and its link down (a crashed director) ..."
-ip -n lvlab-d1 link set eth0 down
-pkill -KILL -f -- "--Vrrp:NetworkNamespace=lvlab-d1" || true
-for _ in $(seq 1 20); do [[ $(owner) == *director-2* ]] && break; sleep 0.5; done
-echo "VIP owner: $(owner)"
-echo "client -> VIP:80 (answers by real server): $(client)"
-
-echo "waiting for the events to reach the event store ..."
-sleep 3
-lvsctl events --since "$started" --limit 2000 | grep -E "director-[12]/" | cut -c1-200 \
-    || { echo "run.sh: no events from the directors reached the store; see $lab/logs/" >&2; exit 1; }
-echo "events flow: services -> spool -> RabbitMQ -> monitor -> PostgreSQL (Marten) and InfluxDB"
-$once && exit 0
-
-echo "watching new events (Ctrl-C stops the lab) ..."
-last=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+echo "client traffic: a new connection to 10.77.0.100:80 every 100 ms (log $lab/logs/client.log)"
+ip netns exec lvlab-client python3 scripts/lab/client.py --log "$lab/logs/client.log" --interval 0.1 >/dev/null 2>&1 &
+pids+=($!)
+echo "live status every 5 s (Ctrl-C stops the lab; lvsctl status shows the same from any director):"
 while true; do
-    sleep 2
-    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-    lvsctl events --since "$last" --limit 1000 2>/dev/null | grep -E "director-[12]/" | cut -c1-200 || true
-    last=$now
+    python3 scripts/lab/status.py --client-log "$lab/logs/client.log" --lvsctl dotnet cli/lvsctl/bin/Release/net10.0/lvsctl.dll || true
+    sleep 5
 done
