@@ -239,11 +239,13 @@ public sealed partial class DrillCommand : ICommandGroup
                     + (finalMasters.Count > 0 ? $" ({string.Join(", ", finalMasters.Select(m => m.Key.Node))})" : ""));
             }
 
+            // The last transition after the failure ended is when the single master was settled.
             var last = after.Max(s => s.Value.OccurredAt);
-            var now = finalMasters[0];
-            Line($"{At(now.Value.OccurredAt)}  recovery completed: {now.Key.Node} is the single MASTER of {instance}"
-                + (now.Key.Node == master ? " (the master is back)" : " (stable)")
-                + (last > ended.OccurredAt ? $", settled {Seconds(last - ended.OccurredAt)} after the failure ended" : ""));
+            var single = finalMasters[0];
+            var settledAt = last > ended.OccurredAt ? last : ended.OccurredAt;
+            Line($"{At(settledAt)}  recovery completed: {single.Key.Node} is the single MASTER of {instance}"
+                + (single.Key.Node != master ? " (stable)" : settings.Kind == DrillKind.MasterFailure ? " (the master is back)" : " (the master kept it)")
+                + $", {Seconds(settledAt - ended.OccurredAt)} after the failure ended; no change since");
             return Report(name, instance);
         }
 

@@ -17,6 +17,8 @@ public sealed class RecordedStore : IAsyncDisposable
     private readonly Func<LvsEvent, bool> _ours;
     private readonly HashSet<Guid> _recorded = [];
     private readonly CancellationTokenSource _stop = new();
+    // The pump and a test's flush must not record the same event twice (the store keeps one event per id).
+    private readonly SemaphoreSlim _flushing = new(1, 1);
     private readonly EventRecorder _recorder;
     private Task? _pump;
 
@@ -53,6 +55,19 @@ public sealed class RecordedStore : IAsyncDisposable
 
     /// <summary>Records what arrived and is not yet recorded; the pump does this every 100 ms.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _flushing.WaitAsync(cancellationToken);
+        try
+        {
+            await FlushOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private async Task FlushOnceAsync(CancellationToken cancellationToken)
     {
         List<LvsEvent> fresh;
         lock (_recorded)
@@ -132,5 +147,6 @@ public sealed class RecordedStore : IAsyncDisposable
 
         await DataSource.DisposeAsync();
         _stop.Dispose();
+        _flushing.Dispose();
     }
 }
