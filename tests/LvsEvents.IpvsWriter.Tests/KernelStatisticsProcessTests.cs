@@ -204,10 +204,9 @@ public sealed partial class KernelStatisticsProcessTests(ITestOutputHelper outpu
                 output.WriteLine($"panel '{panel}': {series.Count} series");
             }
 
-            var active = await _influx.QueryAsync($"SELECT max(\"active_connections\") FROM \"kernel_service\" WHERE \"virtual_service\" = '{vip90}'", CancellationToken.None);
-            Assert.Equal(Held, Assert.Single(active).Get(0, "max").GetInt64());
-            var connections = await _influx.QueryAsync($"SELECT max(\"connections\") FROM \"kernel_service\" WHERE \"virtual_service\" = '{vip80}'", CancellationToken.None);
-            Assert.Equal(Short, Assert.Single(connections).Get(0, "max").GetInt64());
+            // Points reach InfluxDB a flush after the poll: wait (bounded) for the one that saw the held connections.
+            Assert.Equal(Held, await MaxAsync($"SELECT max(\"active_connections\") FROM \"kernel_service\" WHERE \"virtual_service\" = '{vip90}'", Held));
+            Assert.Equal(Short, await MaxAsync($"SELECT max(\"connections\") FROM \"kernel_service\" WHERE \"virtual_service\" = '{vip80}'", Short));
             var rate = await _influx.QueryAsync($"SELECT max(\"connections_per_second\") FROM \"kernel_destination\" WHERE \"virtual_service\" = '{vip80}'", CancellationToken.None);
             output.WriteLine($"max connections/s of one real server: {Assert.Single(rate).Get(0, "max").GetDouble():0.0}");
             Assert.True(Assert.Single(rate).Get(0, "max").GetDouble() > 0);
@@ -219,6 +218,22 @@ public sealed partial class KernelStatisticsProcessTests(ITestOutputHelper outpu
                 output.WriteLine(line);
             }
         }
+    }
+
+    private async Task<long> MaxAsync(string query, long expected)
+    {
+        var max = -1L;
+        for (var attempt = 0; attempt < 40 && max != expected; attempt++)
+        {
+            var series = await _influx.QueryAsync(query, CancellationToken.None);
+            max = series.Count == 1 ? series[0].Get(0, "max").GetInt64() : -1;
+            if (max != expected)
+            {
+                await Task.Delay(250);
+            }
+        }
+
+        return max;
     }
 
     private string Series(string name, string virtualService, string? realServer = null) =>

@@ -103,7 +103,8 @@ public sealed class KernelStatisticsPoller(
 
     public override void Dispose()
     {
-        _reader?.Dispose();
+        // The host disposes the poller twice (as itself and as a hosted service).
+        Interlocked.Exchange(ref _reader, null)?.Dispose();
         base.Dispose();
     }
 }
