@@ -79,9 +79,13 @@ sleep 2
 if [[ $mode == drill ]]; then
     status=0
     python3 scripts/lab/drill.py --lab "$lab" --lvsctl dotnet cli/lvsctl/bin/Release/net10.0/lvsctl.dll || status=$?
+    # The whole report goes to files (the store may also hold other clusters' events); its failovers and the
+    # lab's real servers are shown here.
+    lvsctl postmortem --from "$started" --html "$lab/postmortem.html" > "$lab/postmortem.txt" 2>/dev/null || true
     echo
-    echo "the incident report from the event store (lvsctl postmortem --from $started):"
-    lvsctl postmortem --from "$started" 2>/dev/null || true
+    echo "from the incident report (lvsctl postmortem --from $started; all of it in $lab/postmortem.txt and .html):"
+    sed -n '/^FAILOVERS/,/^$/p' "$lab/postmortem.txt"
+    grep -A1 -E '^  TCP/10\.77\.0\.100:80' "$lab/postmortem.txt" | sed -n '1,12p' || true
     exit $status
 fi
 

@@ -8,6 +8,9 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--client-log", required=True)
 parser.add_argument("--lvsctl", nargs="+", required=True)
 parser.add_argument("--window", type=float, default=5.0)
+# The store may also hold other clusters (tests, other labs on the same broker): show the lab's only.
+parser.add_argument("--service", default="10.77.0.100:80")
+parser.add_argument("--nodes", default="director-1,director-2")
 args = parser.parse_args()
 
 def owner():
@@ -46,8 +49,11 @@ if state.returncode == 0:
     except json.JSONDecodeError:
         view = {}
 servers = []
-for vs in (view.get("virtualServices") or {}).values():
+nodes = set(args.nodes.split(","))
+for key, vs in (view.get("virtualServices") or {}).items():
+    if not key.endswith("/" + args.service) and key != args.service and args.service not in key:
+        continue
     for name, rs in (vs.get("realServers") or {}).items():
-        kernel = ",".join(f"{k.replace('director-', 'd')}={v}" for k, v in sorted((rs.get("kernelWeights") or {}).items()))
+        kernel = ",".join(f"{k.replace('director-', 'd')}={v}" for k, v in sorted((rs.get("kernelWeights") or {}).items()) if k in nodes)
         servers.append(f"{name.split('->')[-1]} {rs.get('health')} w{rs.get('weight')} [{kernel}]")
 print(f"{time.strftime('%H:%M:%S')}  VIP 10.77.0.100 owner {owner()} | {' | '.join(servers) or 'no real servers in the store yet'} | {client(args.window)}", flush=True)
