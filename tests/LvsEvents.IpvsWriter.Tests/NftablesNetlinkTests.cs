@@ -292,6 +292,18 @@ public sealed class NftablesNetlinkTests : IDisposable
         Assert.Equal("libnftables", text.WritePath);
     }
 
+    [Fact]
+    public async Task Disposing_the_backend_twice_is_harmless()
+    {
+        // The service's DI container and the statistics poller may both dispose a backend they hold.
+        var backend = new NftablesBackend(new LibNftables(Peer));
+        await backend.ReplaceAsync(TableCases["random and source-hash"], default);
+        backend.Dispose();
+        backend.Dispose();
+
+        await Assert.ThrowsAnyAsync<ObjectDisposedException>(() => backend.ReadAsync(default));
+    }
+
     private sealed class CapturingLogger : ILogger
     {
         public List<string> Messages { get; } = [];

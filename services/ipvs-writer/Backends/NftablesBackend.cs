@@ -25,6 +25,7 @@ public sealed class NftablesBackend : IKernelTableBackend
     private readonly ILogger _logger;
     private bool _skeletonIntact;
     private bool _fallbackLogged;
+    private int _disposed;
     private Func<string> _lastTransaction = () => "";
     private string? _lastTransactionText;
 
@@ -131,8 +132,14 @@ public sealed class NftablesBackend : IKernelTableBackend
         _skeletonIntact = true;
     }
 
+    /// <summary>Closes the netlink socket and the libnftables context; a second call does nothing.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _netlink?.Dispose();
         _nft.Dispose();
     }
