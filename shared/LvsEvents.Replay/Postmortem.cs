@@ -54,6 +54,8 @@ public sealed class PostmortemReport
     public List<AlertEpisode> Alerts { get; } = [];
     public List<ConfigEvent> ConfigChanges { get; } = [];
     public List<(DateTimeOffset At, string Instance, string Node, string Peer)> SplitBrains { get; } = [];
+    /// <summary>Recovery decisions, commands (who asked for what, why) and drill steps, in time order.</summary>
+    public List<DecisionEntry> Decisions { get; } = [];
     /// <summary>Time with at least one real server down or at weight 0.</summary>
     public TimeSpan ReducedCapacity { get; set; }
     /// <summary>Per VRRP instance: time with no master.</summary>
@@ -87,6 +89,11 @@ public sealed class PostmortemBuilder(ClusterProjection projection)
         {
             report.EventsRead++;
             var e = stored.Event;
+            if (DecisionLog.Describe(e) is { } decision)
+            {
+                report.Decisions.Add(decision);
+            }
+
             switch (e)
             {
                 case SetWeightCommand c:

@@ -116,6 +116,13 @@ public static class ReportText
         }
 
         s.AppendLine();
+        s.AppendLine($"DECISIONS AND COMMANDS ({r.Decisions.Count})");
+        foreach (var d in r.Decisions)
+        {
+            s.AppendLine($"  {Time(d.At)}  {d.Node}/{d.Service} {d.Kind} by {d.Who}: {d.What}{(d.Why is null ? "" : $" — {d.Why}")}  [correlation {d.CorrelationId}]");
+        }
+
+        s.AppendLine();
         s.AppendLine($"ALERTS ({r.Alerts.Count})");
         foreach (var a in r.Alerts)
         {

@@ -106,5 +106,20 @@ public sealed class SplitBrainRecoveryTests(ITestOutputHelper output) : IAsyncLi
         Assert.Contains(stored.OfType<VipReleased>(), v => v.NodeId == na.NodeId && v.CorrelationId == suspicion.EventId);
         Assert.Equal(VrrpTransitionReason.Preempted, back.Reason);
         Assert.False(na.HasExited || nb.HasExited || _recovery.HasExited);
+
+        // lvsctl postmortem shows who asked for what and why, tied by the suspicion's correlation id.
+        Environment.SetEnvironmentVariable(TestServers.EventStoreVariable, await TestServers.EventStoreAsync());
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var from = (suspicion.OccurredAt - TimeSpan.FromSeconds(30)).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        var exit = await Task.Run(() => LvsEvents.Lvsctl.Program.Run(["postmortem", "--from", from, "--schema", _store.Schema], stdout, stderr));
+        var report = stdout.ToString();
+        output.WriteLine(report);
+        Assert.True(exit == 0, stderr.ToString());
+        Assert.Contains("DECISIONS AND COMMANDS (4)", report, StringComparison.Ordinal);
+        Assert.Contains($"{na.NodeId}/recovery decision by recovery split-brain: Yield vrrp:{na.NodeId}:VI_1 [Critical] — this node cannot reach its gateway", report, StringComparison.Ordinal);
+        Assert.Contains($"{na.NodeId}/recovery command.vrrp-resign by recovery: resign VRRP VI_1 on {na.NodeId}: priority 1", report, StringComparison.Ordinal);
+        Assert.Contains($"{na.NodeId}/recovery command.vrrp-resign by recovery: restore VRRP VI_1 on {na.NodeId}", report, StringComparison.Ordinal);
+        Assert.Equal(4, report.Split('\n').Count(l => l.Contains($"[correlation {suspicion.EventId}]", StringComparison.Ordinal)));
     }
 }
