@@ -130,9 +130,18 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(await UntilKernel(w => w == At30, TimeSpan.FromSeconds(15)), "never at 30 %");
         var status = await LvsctlAsync("canary", "status", "--service", $"{Vip}:80");
         Assert.Equal(0, status.Exit);
-        Assert.Contains("step 2/4 (30%), share 30.2%", status.Output, StringComparison.Ordinal);
-        Assert.Contains($"{New}:8080=13 (new), {Old1}:8080=20, {Old2}:8080=10", status.Output, StringComparison.Ordinal);
-        Assert.Contains("error rate 0.0% (max 5.0%)", status.Output, StringComparison.Ordinal);
+        // lvsctl takes seconds on a busy machine: the canary may have moved on by the time it answers; whichever step
+        // it reports, share and weights must be that step's.
+        string[] expected =
+        [
+            $"step 2/4 (30%), share 30.2%\n  weights: {New}:8080=13 (new), {Old1}:8080=20, {Old2}:8080=10\n  probes this step: ",
+            $"step 3/4 (50%), share 50.0%\n  weights: {New}:8080=30 (new), {Old1}:8080=20, {Old2}:8080=10\n  probes this step: ",
+            $"step 4/4 (100%), share 100.0%\n  weights: {New}:8080=30 (new), {Old1}:8080=0, {Old2}:8080=0\n  probes this step: ",
+        ];
+        var completed = $"Completed, new server {New}:8080, step 4/4 (100%), share 100.0%\n  weights: {New}:8080=30 (new), {Old1}:8080=0, {Old2}:8080=0\n";
+        Assert.True(expected.Any(e => status.Output.Contains(e, StringComparison.Ordinal)) || status.Output.Contains(completed, StringComparison.Ordinal), status.Output);
+        // Right after a step there is no probe yet: "-".
+        Assert.Matches(status.Output.Contains("Running", StringComparison.Ordinal) ? @"failed 0, error rate (0\.0%|-) \(max 5\.0%\)" : "complete: 100% held", status.Output);
 
         // Old servers drained (weight 0, then deleted after the drain timeout), as the article's last ipvsadm -d.
         Assert.True(await UntilKernel(w => w == new Weights(30, null, null), TimeSpan.FromSeconds(30)), "the old servers were never removed");
@@ -185,20 +194,28 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task A_paused_canary_holds_its_share_resume_moves_on_abort_rolls_back()
     {
         await StartAsync();
-        var started = await LvsctlAsync("canary", "start", "--service", $"{Vip}:80", "--server", New, "--interval", "6s");
+        // Long enough for a second lvsctl process (a few seconds on a busy machine) to pause it before the next step.
+        var interval = TimeSpan.FromSeconds(12);
+        var started = await LvsctlAsync("canary", "start", "--service", $"{Vip}:80", "--server", New, "--interval", "12s");
+        var due = _clock.Elapsed + interval;
         Assert.True(started.Exit == 0, $"lvsctl canary start: exit {started.Exit}: {started.Output}{started.Error}");
         Assert.True(await UntilKernel(w => w == At10, TimeSpan.FromSeconds(15)), "never at 10 %");
 
         var paused = await LvsctlAsync("canary", "pause", "--service", $"{Vip}:80");
         Assert.True(paused.Exit == 0, paused.Output + paused.Error);
-        Assert.Contains("Paused", paused.Output, StringComparison.Ordinal);
-        await Task.Delay(TimeSpan.FromSeconds(7));
+        Assert.Contains("Paused, new server", paused.Output, StringComparison.Ordinal);
+        Assert.Contains("step 1/4 (10%)", paused.Output, StringComparison.Ordinal);
+        // Held past when the next step was due.
+        await Task.Delay(due - _clock.Elapsed + TimeSpan.FromSeconds(2));
         Assert.Equal(At10, Steps()[^1].Weights);
         Assert.Contains("Paused, new server", (await LvsctlAsync("canary", "status", "--service", $"{Vip}:80")).Output, StringComparison.Ordinal);
 
         var resumed = await LvsctlAsync("canary", "resume", "--service", $"{Vip}:80");
         Assert.True(resumed.Exit == 0, resumed.Output + resumed.Error);
-        Assert.True(await UntilKernel(w => w == At30, TimeSpan.FromSeconds(12)), "did not move on after resume");
+        var resumedAt = _clock.Elapsed;
+        Assert.True(await UntilKernel(w => w == At30, interval + TimeSpan.FromSeconds(8)), "did not move on after resume");
+        // The next step an interval after the resume, not at once.
+        Assert.True(Steps()[^1].At - resumedAt >= interval * 0.7, $"stepped {Steps()[^1].At - resumedAt} after the resume");
 
         var aborted = await LvsctlAsync("canary", "abort", "--service", $"{Vip}:80");
         Assert.True(aborted.Exit == 0, aborted.Output + aborted.Error);
@@ -368,7 +385,7 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
         start.Environment["ConnectionStrings__rabbitmq"] = _broker;
         start.Environment["Eventing__NodeId"] = _node;
         using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);

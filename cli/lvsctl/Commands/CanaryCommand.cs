@@ -145,7 +145,7 @@ public sealed class CanaryCommand : ICommandGroup
             var replies = CanaryBus.SendAsync(command, wait, CancellationToken.None).GetAwaiter().GetResult();
             if (replies.Count == 0)
             {
-                error.WriteLine($"lvsctl canary {verb}: no lvs-recovery{(node is null ? "" : " on " + node)} answered within {wait.TotalSeconds:0.#} s (the command stays queued for it)");
+                error.WriteLine($"lvsctl canary {verb}: no lvs-recovery{(node is null ? "" : " on " + node)} answered within {wait.TotalSeconds:0.#} s: is it running? (a recovery that is only restarting acts on it from its queue)");
                 return 1;
             }
 
