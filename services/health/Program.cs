@@ -7,4 +7,5 @@ return await ServiceProgram.RunAsync("health", args, builder =>
 {
     builder.AddKeepalivedConfiguration(args);
     builder.Services.AddHealthChecking(builder.Configuration);
-});
+    LvsEvents.Health.Drills.HealthDrills.Add(builder);
+}, bus => LvsEvents.Health.Drills.HealthDrills.AddConsumer(bus, args));
