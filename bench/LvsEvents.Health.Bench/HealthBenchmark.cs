@@ -130,6 +130,7 @@ internal static class HealthBenchmark
         var succeeded0 = engine.ProbesSucceeded;
         var failed0 = engine.ProbesFailed;
         var emitted0 = outbox.Emitted;
+        int[] gcs0 = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var clock = Stopwatch.StartNew();
         long peakRss = 0;
         while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
@@ -142,6 +143,7 @@ internal static class HealthBenchmark
         self.Refresh();
         var cpu = self.TotalProcessorTime - cpu0;
         var elapsed = clock.Elapsed;
+        var gcs = $"{GC.CollectionCount(0) - gcs0[0]} / {GC.CollectionCount(1) - gcs0[1]} / {GC.CollectionCount(2) - gcs0[2]}";
         var accepted1 = await AcceptedAsync(serverProcess);
         var statistics = engine.Scheduler.Statistics;
         var perChecker = engine.Checkers.Select(c => c.ProbeCount - probes0[c]).ToList();
@@ -163,7 +165,8 @@ internal static class HealthBenchmark
             perChecker.Min(),
             // delay_loop 1 after each result: a checker with a result a second (less its probe time) never missed a loop.
             perChecker.Count(n => n < (int)(elapsed.TotalSeconds * 0.95)),
-            outbox.Posted - outbox.Emitted);
+            outbox.Posted - outbox.Emitted,
+            gcs);
         await stop.CancelAsync();
         await running;
         return result;
@@ -243,7 +246,7 @@ internal static class HealthBenchmark
             var cpu = ProcessCpu(haproxy.Id) - cpu0;
             var accepted1 = await AcceptedAsync(serverProcess);
             return new Measurement(
-                "haproxy " + HaproxyVersion(), clock.Elapsed, cpu, peakRss, accepted1.All - accepted0.All, accepted1.Http - accepted0.Http, 0, 0, 0, 0, 0, default, default, default, 0, 0, 0);
+                "haproxy " + HaproxyVersion(), clock.Elapsed, cpu, peakRss, accepted1.All - accepted0.All, accepted1.Http - accepted0.Http, 0, 0, 0, 0, 0, default, default, default, 0, 0, 0, "");
         }
         finally
         {
@@ -285,6 +288,7 @@ internal static class HealthBenchmark
         Console.WriteLine(string.Create(i, $"| missed intervals (started ≥ 1 delay_loop late) | {ours.MissedIntervals} | |"));
         Console.WriteLine(string.Create(i, $"| scheduling lateness p50 / p99 / max (ms) | {ours.P50.TotalMilliseconds:F0} / {ours.P99.TotalMilliseconds:F0} / {ours.Max.TotalMilliseconds:F1} | |"));
         Console.WriteLine(string.Create(i, $"| fewest results of one checker / checkers under 95 % of {seconds} | {ours.FewestPerChecker} / {ours.CheckersShort} | |"));
+        Console.WriteLine(string.Create(i, $"| garbage collections gen0 / gen1 / gen2 | {ours.Collections} | |"));
         if (haproxy is not null)
         {
             var ratio = ours.Cpu.TotalSeconds / ours.Elapsed.TotalSeconds / (haproxy.Cpu.TotalSeconds / haproxy.Elapsed.TotalSeconds);
@@ -298,5 +302,5 @@ internal static class HealthBenchmark
 
     private sealed record Measurement(
         string Name, TimeSpan Elapsed, TimeSpan Cpu, long PeakRss, long Accepted, long AcceptedHttp, long Started, long Succeeded, long Failed, long Emitted,
-        long MissedIntervals, TimeSpan P50, TimeSpan P99, TimeSpan Max, int FewestPerChecker, int CheckersShort, long Backlog);
+        long MissedIntervals, TimeSpan P50, TimeSpan P99, TimeSpan Max, int FewestPerChecker, int CheckersShort, long Backlog, string Collections);
 }

@@ -190,7 +190,7 @@ public sealed class HealthEngine
     {
         var now = Now();
         var at = _clock.GetUtcNow();
-        var probeId = Guid.CreateVersion7(at);
+        var probeId = EventIds.NewVersion7(at);
         runner.CountProbe();
         Interlocked.Increment(ref outcome.Success ? ref _succeeded : ref _failed);
         runner.LastActivity = now;

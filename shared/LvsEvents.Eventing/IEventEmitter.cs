@@ -11,4 +11,22 @@ public interface IEventEmitter
     /// order, and survives broker outages and restarts. Returns the stamped event.
     /// </summary>
     ValueTask<LvsEvent> EmitAsync(LvsEvent e, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Emits <paramref name="events"/> in order, each as its own event (stamped, one spool record each), and completes
+    /// once all are on disk. An emitter that can spools them as one group (one write, one fsync, one completion).
+    /// </summary>
+    async ValueTask EmitManyAsync(IReadOnlyList<LvsEvent> events, CancellationToken cancellationToken = default)
+    {
+        var pending = new ValueTask<LvsEvent>[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            pending[i] = EmitAsync(events[i], cancellationToken);
+        }
+
+        foreach (var emitted in pending)
+        {
+            await emitted.ConfigureAwait(false);
+        }
+    }
 }

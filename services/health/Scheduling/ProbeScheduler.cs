@@ -128,10 +128,10 @@ public sealed class ProbeScheduler(
             {
                 _slots.Wait(cancellationToken);
                 Interlocked.Increment(ref _inFlight);
-                if (runner.Probe.StartsWithoutBlocking)
+                if (runner.Probe.StartsWithoutBlocking && Checking.ProbeLoop.Shared is { } loop)
                 {
-                    // Its first system calls here, the rest (and the result) on the probe loop's thread: no hand-off.
-                    _ = RunOneAsync(runner);
+                    // The whole probe (connect, reset, the result applied) on the probe loop's thread.
+                    loop.Execute(runner);
                 }
                 else
                 {

@@ -33,12 +33,15 @@ public sealed class DurableEventSpool : IAsyncDisposable
     // Shared state (under _gate).
     private long _committedSequence;
     private long _acknowledgedSequence;
+    private long _writtenAcknowledgedSequence;
+    private long _acknowledgementWrittenAt = long.MinValue / 2;
     private TaskCompletionSource _committedSignal = NewSignal();
 
     // Reader state (one reader at a time).
     private long _nextToRead;
     private SpoolSegment? _readSegment;
     private long _readOffset;
+    private byte[]? _readBuffer;
 
     private DurableEventSpool(string directory, long segmentBytes, ILogger logger, FileStream lockFile)
     {
@@ -48,6 +51,7 @@ public sealed class DurableEventSpool : IAsyncDisposable
         _lock = lockFile;
         _acknowledgement = new SpoolAcknowledgement(directory);
         _acknowledgedSequence = _acknowledgement.Read();
+        _writtenAcknowledgedSequence = _acknowledgedSequence;
         _segments = Recover(out var lastSequence).ToList();
         _nextSequence = Math.Max(lastSequence, _acknowledgedSequence) + 1;
         _committedSequence = _nextSequence - 1;
@@ -137,6 +141,37 @@ public sealed class DurableEventSpool : IAsyncDisposable
     }
 
     /// <summary>
+    /// Appends <paramref name="payloads"/> as consecutive records, committed together (one write, one fsync); completes
+    /// once all are on disk, with the last one's sequence. The payloads must stay unchanged until then.
+    /// </summary>
+    public ValueTask<long> AppendManyAsync(IReadOnlyList<ReadOnlyMemory<byte>> payloads, CancellationToken cancellationToken = default)
+    {
+        var bytes = 0L;
+        foreach (var payload in payloads)
+        {
+            if (payload.Length > SpoolRecordFormat.MaxPayloadBytes)
+            {
+                throw new ArgumentException($"an event of {payload.Length} bytes is larger than the spool takes ({SpoolRecordFormat.MaxPayloadBytes})", nameof(payloads));
+            }
+
+            bytes += SpoolRecordFormat.HeaderBytes + payload.Length;
+        }
+
+        if (payloads.Count == 0)
+        {
+            throw new ArgumentException("nothing to append", nameof(payloads));
+        }
+
+        var pending = new PendingAppend(payloads, bytes);
+        if (!_appends.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(DurableEventSpool));
+        }
+
+        return new ValueTask<long>(pending.Completion.Task.WaitAsync(cancellationToken));
+    }
+
+    /// <summary>
     /// Waits until at least one record past the read position is durable, then returns up to
     /// <paramref name="maxRecords"/> of them in order. The read position moves past them: a caller that
     /// fails to deliver them keeps them and retries, and <see cref="Rewind"/> starts over from the mark.
@@ -173,7 +208,12 @@ public sealed class DurableEventSpool : IAsyncDisposable
         }
     }
 
-    /// <summary>Marks every record up to <paramref name="sequence"/> as delivered; their segments go.</summary>
+    /// <summary>
+    /// Marks every record up to <paramref name="sequence"/> as delivered; their segments go. The mark is written to disk
+    /// at most every <see cref="AcknowledgementWriteInterval"/> (a file write and a rename each), before any segment is
+    /// deleted, and when the spool is disposed: a crash in between re-publishes at most that much, which the store
+    /// de-duplicates by event id (as after a power cut, see <see cref="SpoolAcknowledgement"/>).
+    /// </summary>
     public void Acknowledge(long sequence)
     {
         lock (_gate)
@@ -184,9 +224,26 @@ public sealed class DurableEventSpool : IAsyncDisposable
             }
 
             _acknowledgedSequence = Math.Min(sequence, _committedSequence);
-            _acknowledgement.Write(_acknowledgedSequence);
+            var now = Environment.TickCount64;
+            var freesSegment = _segments.Count > 1 && _segments[1].FirstSequence <= _acknowledgedSequence + 1;
+            if (freesSegment || now - _acknowledgementWrittenAt >= AcknowledgementWriteInterval.TotalMilliseconds)
+            {
+                WriteAcknowledgement(now);
+            }
+
             DeleteAcknowledgedSegments();
         }
+    }
+
+    /// <summary>How often at most <see cref="Acknowledge"/> writes the mark to disk.</summary>
+    public static readonly TimeSpan AcknowledgementWriteInterval = TimeSpan.FromSeconds(1);
+
+    // Caller holds _gate.
+    private void WriteAcknowledgement(long now)
+    {
+        _acknowledgement.Write(_acknowledgedSequence);
+        _writtenAcknowledgedSequence = _acknowledgedSequence;
+        _acknowledgementWrittenAt = now;
     }
 
     public async ValueTask DisposeAsync()
@@ -198,6 +255,14 @@ public sealed class DurableEventSpool : IAsyncDisposable
         }
         finally
         {
+            lock (_gate)
+            {
+                if (_writtenAcknowledgedSequence != _acknowledgedSequence)
+                {
+                    WriteAcknowledgement(Environment.TickCount64);
+                }
+            }
+
             _activeHandle.Dispose();
             await _lock.DisposeAsync().ConfigureAwait(false);
         }
@@ -206,7 +271,8 @@ public sealed class DurableEventSpool : IAsyncDisposable
     private IReadOnlyList<SpoolRecord> ReadCommitted(int maxRecords, long committed)
     {
         var records = new List<SpoolRecord>(Math.Min(maxRecords, (int)Math.Min(committed - _nextToRead + 1, 4096)));
-        var buffer = new byte[ReadChunkBytes];
+        // Reused by the one reader (records are copies): a fresh 256 KiB buffer per read was a large-object allocation per commit.
+        var buffer = _readBuffer ??= new byte[ReadChunkBytes];
         while (records.Count < maxRecords && _nextToRead <= committed)
         {
             SpoolSegment segment;
@@ -243,7 +309,7 @@ public sealed class DurableEventSpool : IAsyncDisposable
                 {
                     if (consumed == 0)
                     {
-                        buffer = new byte[Math.Max(buffer.Length * 2, SpoolRecordFormat.HeaderBytes + length)];
+                        buffer = _readBuffer = new byte[Math.Max(buffer.Length * 2, SpoolRecordFormat.HeaderBytes + length)];
                     }
 
                     break;
@@ -295,11 +361,11 @@ public sealed class DurableEventSpool : IAsyncDisposable
         while (await _appends.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
-            var bytes = 0;
+            var bytes = 0L;
             while (batch.Count < 8192 && bytes < 8 * 1024 * 1024 && _appends.Reader.TryRead(out var pending))
             {
                 batch.Add(pending);
-                bytes += SpoolRecordFormat.HeaderBytes + pending.Payload.Length;
+                bytes += pending.Bytes;
             }
 
             try
@@ -336,13 +402,23 @@ public sealed class DurableEventSpool : IAsyncDisposable
         var startSequence = sequence;
         foreach (var pending in batch)
         {
-            var needed = length + SpoolRecordFormat.HeaderBytes + pending.Payload.Length;
+            var needed = length + pending.Bytes;
             if (needed > buffer.Length)
             {
-                Array.Resize(ref buffer, Math.Max(buffer.Length * 2, needed));
+                Array.Resize(ref buffer, (int)Math.Max(buffer.Length * 2L, needed));
             }
 
-            length += SpoolRecordFormat.Write(buffer.AsSpan(length), sequence++, pending.Payload.Span);
+            if (pending.Payloads is { } payloads)
+            {
+                foreach (var payload in payloads)
+                {
+                    length += SpoolRecordFormat.Write(buffer.AsSpan(length), sequence++, payload.Span);
+                }
+            }
+            else
+            {
+                length += SpoolRecordFormat.Write(buffer.AsSpan(length), sequence++, pending.Payload.Span);
+            }
         }
 
         if (_activeLength >= _segmentBytes)
@@ -358,7 +434,8 @@ public sealed class DurableEventSpool : IAsyncDisposable
         var assigned = startSequence;
         foreach (var pending in batch)
         {
-            pending.Completion.TrySetResult(assigned++);
+            assigned += pending.Records;
+            pending.Completion.TrySetResult(assigned - 1);
         }
 
         return sequence - 1;
@@ -387,10 +464,11 @@ public sealed class DurableEventSpool : IAsyncDisposable
         }
     }
 
-    // Caller holds _gate (or is the constructor). A segment goes when the next one starts at or before the mark + 1.
+    // Caller holds _gate (or is the constructor). A segment goes when the next one starts at or before the mark + 1: the
+    // mark on disk, so that a restart never looks for records in a deleted segment.
     private void DeleteAcknowledgedSegments()
     {
-        while (_segments.Count > 1 && _segments[1].FirstSequence <= _acknowledgedSequence + 1)
+        while (_segments.Count > 1 && _segments[1].FirstSequence <= _writtenAcknowledgedSequence + 1)
         {
             var gone = _segments[0];
             _segments.RemoveAt(0);
@@ -487,9 +565,30 @@ public sealed class DurableEventSpool : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed class PendingAppend(ReadOnlyMemory<byte> payload)
+    private sealed class PendingAppend
     {
-        public ReadOnlyMemory<byte> Payload { get; } = payload;
+        public PendingAppend(ReadOnlyMemory<byte> payload)
+        {
+            Payload = payload;
+            Records = 1;
+            Bytes = SpoolRecordFormat.HeaderBytes + payload.Length;
+        }
+
+        public PendingAppend(IReadOnlyList<ReadOnlyMemory<byte>> payloads, long bytes)
+        {
+            Payloads = payloads;
+            Records = payloads.Count;
+            Bytes = bytes;
+        }
+
+        public ReadOnlyMemory<byte> Payload { get; }
+
+        /// <summary>A group's records (<see cref="Payload"/> unused).</summary>
+        public IReadOnlyList<ReadOnlyMemory<byte>>? Payloads { get; }
+
+        public int Records { get; }
+
+        public long Bytes { get; }
 
         public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
