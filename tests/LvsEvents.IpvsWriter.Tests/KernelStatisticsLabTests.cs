@@ -173,4 +173,62 @@ public sealed class KernelStatisticsLabTests(ITestOutputHelper output) : IDispos
         // One event per poll: before, each batch, holding, and at least one while closing.
         Assert.True(emitter.OfType<KernelStatisticsReported>().Count >= Batches + 3);
     }
+    [Fact(Timeout = 120_000)]
+    public async Task Twenty_thousand_udp_flows_are_counted_inactive_per_destination_and_a_poll_stays_fast()
+    {
+        const int flows = 20_000;
+        var config = $$"""
+            virtual_server {{_lab.Vip}} 53 {
+                lb_algo rr
+                lb_kind NAT
+                protocol UDP
+                real_server {{_lab.RealServer(1)}} 5353 {
+                    weight 1
+                }
+                real_server {{_lab.RealServer(2)}} 5353 {
+                    weight 1
+                }
+            }
+            """;
+        using var backend = new NftablesBackend(new LibNftables(_lab.Director));
+        using var reconciler = new Reconciler(backend, new RecordingEmitter(), Config.Parse(config), TimeProvider.System, Config.Log<Reconciler>());
+        await reconciler.ResyncAsync(default);
+        using var poller = new KernelStatisticsPoller(backend, new RecordingEmitter(), new ServiceIdentity(_lab.Id, "ipvs-writer"),
+            Options.Create(new KernelStatisticsOptions()), Options.Create(new WriterOptions { NetworkNamespace = _lab.Director }),
+            TimeProvider.System, NullLogger<KernelStatisticsPoller>.Instance);
+        await poller.PollAsync(default);
+
+        // One datagram from each of 20,000 source ports: 20,000 UDP conntrack entries (30 s each), nothing listening behind.
+        WriterLab.InNamespace(_lab.Client, () =>
+        {
+            var target = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(_lab.Vip), 53);
+            for (var i = 0; i < flows; i++)
+            {
+                // Distinct ports chosen here: random ephemeral ones would repeat (the same flow, one entry).
+                using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+                socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(_lab.ClientAddress), 20_000 + i));
+                socket.SendTo("q"u8, target);
+            }
+
+            return 0;
+        });
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var sample = (await poller.PollAsync(default))!;
+        var first = clock.Elapsed;
+        clock.Restart();
+        sample = (await poller.PollAsync(default))!;
+        var second = clock.Elapsed;
+        var service = Assert.Single(sample.Services);
+        output.WriteLine($"{flows} UDP flows: poll {first.TotalMilliseconds:0} ms (first), {second.TotalMilliseconds:0} ms (again); " +
+                         string.Join(", ", service.Destinations.Select(d => $"{d.RealServer} inactive {d.Counters.InactiveConnections} conns {d.Counters.Connections}")));
+        Assert.Equal(flows, service.Counters.InactiveConnections);
+        Assert.Equal(0, service.Counters.ActiveConnections);
+        Assert.Equal(flows, service.Counters.Connections);
+        Assert.Equal(flows, service.Destinations.Sum(d => d.Counters.Connections));
+        // Nothing new between the two polls: the same entries are not counted again.
+        Assert.All(service.Destinations, d => Assert.Equal(0, d.Rates!.ConnectionsPerSecond));
+        Assert.All(service.Destinations, d => Assert.InRange(d.Counters.InactiveConnections!.Value, flows / 2 - 1000, flows / 2 + 1000));
+        Assert.True(second < TimeSpan.FromSeconds(2), $"a poll of {flows} entries took {second.TotalMilliseconds:0} ms");
+    }
 }
