@@ -34,13 +34,15 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly int _subnet = RandomNumberGenerator.GetInt32(1, 255);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<(TimeSpan At, Weights Weights)> _kernel = [];
+    private readonly List<(TimeSpan At, Weights Weights, DateTimeOffset Wall)> _kernel = [];
+    private readonly ConcurrentQueue<ProbeCompleted> _probes = new();
     private readonly Lock _kernelGate = new();
     private IHost? _health;
     private IKernelTableBackend? _table;
     private Task? _prober;
     private Task? _watcher;
     private volatile bool _failing;
+    private readonly Dictionary<string, Process> _servers = [];
     private TimeSpan? _firstFailedProbe;
     private string _config = "";
     private string _broker = "";
@@ -250,35 +252,84 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Single(_observed.All.Select(o => o.Event).OfType<RecoveryDecision>(), d => d.Action == RecoveryAction.CanaryStarted);
     }
 
-    private async Task StartAsync(string drainTimeout = "00:00:02")
+    [Fact]
+    public async Task With_the_real_health_checker_a_new_server_that_stops_answering_at_30_percent_is_rolled_back_within_one_check_interval()
+    {
+        await StartAsync(realHealth: true);
+        var started = await LvsctlAsync("canary", "start", "--service", $"{Vip}:80", "--server", New, "--interval", "4s");
+        Assert.True(started.Exit == 0, $"lvsctl canary start: exit {started.Exit}: {started.Output}{started.Error}");
+        Assert.True(await UntilKernel(w => w == At30, TimeSpan.FromSeconds(25)), "never at 30 %");
+
+        // The new server stops answering: its listener is gone, the checker's next connect is refused.
+        var killed = DateTimeOffset.UtcNow;
+        _servers[New].Kill();
+        static bool RolledBack(Weights w) => w.Old1 == 20 && w.Old2 == 10 && (w.New ?? 0) == 0;
+        Assert.True(await UntilKernel(RolledBack, TimeSpan.FromSeconds(10)), "never rolled back");
+        var rolledBack = Steps().SkipWhile(s => s.Wall < killed).First(s => RolledBack(s.Weights)).Wall;
+        var rollback = _observed.All.Select(o => o.Event).OfType<RecoveryDecision>().Single(d => d.Action == RecoveryAction.CanaryRolledBack);
+        for (var i = 0; i < 50 && !_probes.Any(p => p.EventId == rollback.CausationId); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        var failed = Assert.Single(_probes, p => p.EventId == rollback.CausationId);
+        output.WriteLine($"real checker: failed probe {(failed.OccurredAt - killed).TotalMilliseconds:0} ms after the listener died; " +
+            $"kernel rolled back {(rolledBack - failed.OccurredAt).TotalMilliseconds:0} ms after that probe, {(rolledBack - killed).TotalMilliseconds:0} ms after the death");
+        Assert.False(failed.Success);
+        Assert.True(rolledBack - failed.OccurredAt < CheckInterval, $"rolled back {rolledBack - failed.OccurredAt} after the failed probe");
+        Assert.True(rolledBack - killed < 2 * CheckInterval, $"rolled back {rolledBack - killed} after the server died");
+        Assert.Contains("Refused", rollback.Reason, StringComparison.Ordinal);
+    }
+
+    private async Task StartAsync(string drainTimeout = "00:00:02", bool realHealth = false)
     {
         _broker = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq") is { Length: > 0 } uri
             ? uri
             : throw new InvalidOperationException("ConnectionStrings__rabbitmq is not set: run ./test.sh, or eval \"$(bash scripts/stack.sh env)\".");
         _config = Path.Combine(_directory, "keepalived.conf");
+        var check = realHealth ? "TCP_CHECK {\n            connect_timeout 1\n        }" : "";
         await File.WriteAllTextAsync(_config, $$"""
             virtual_server {{Vip}} 80 {
+                delay_loop 1
                 lb_algo rr
                 lb_kind NAT
                 protocol TCP
                 real_server {{Old1}} 8080 {
                     weight 20
+                    {{check}}
                 }
                 real_server {{Old2}} 8080 {
                     weight 10
+                    {{check}}
                 }
                 real_server {{New}} 8080 {
                     weight 0
+                    {{check}}
                 }
             }
             """);
         _health = await StartHealthStandInAsync();
+        if (realHealth)
+        {
+            // Real servers: listeners on their own addresses inside the namespace, checked by the real lvs-health there.
+            foreach (var address in (string[])[Old1, Old2, New])
+            {
+                Run("ip", $"-n {Namespace} addr add {address}/32 dev lo");
+                _servers[address] = Start("ip", "rs-" + address, "netns", "exec", Namespace, "socat", $"TCP-LISTEN:8080,bind={address},fork,reuseaddr", "OPEN:/dev/null");
+            }
+
+            Start(RepositoryBuild("services/health", "lvs-health.dll"), "health", "--config", _config, "--Health:NetworkNamespace", Namespace);
+        }
+
         Start("lvs-ipvs-writer.dll", "writer", "--config", _config, "--backend", "nftables", "--IpvsWriter:NetworkNamespace", Namespace, "--IpvsWriter:QueueExpiry", "00:00:30");
         StartRecovery(drainTimeout);
         _table = BackendSelector.Create("nftables", NullLogger.Instance, Namespace);
         _watcher = WatchKernelAsync(_stop.Token);
         Assert.True(await UntilKernel(w => w == Before, TimeSpan.FromSeconds(30)), "the writer never programmed the table");
-        _prober = ProbeAsync(_stop.Token);
+        if (!realHealth)
+        {
+            _prober = ProbeAsync(_stop.Token);
+        }
 
         // Until recovery's canary queue is bound, a command has nowhere to go: ask for the status until it answers.
         for (var attempt = 0; attempt < 30; attempt++)
@@ -332,7 +383,7 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 if (_kernel.Count == 0 || _kernel[^1].Weights != now)
                 {
-                    _kernel.Add((_clock.Elapsed, now));
+                    _kernel.Add((_clock.Elapsed, now, DateTimeOffset.UtcNow));
                 }
             }
 
@@ -340,7 +391,7 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private List<(TimeSpan At, Weights Weights)> Steps()
+    private List<(TimeSpan At, Weights Weights, DateTimeOffset Wall)> Steps()
     {
         lock (_kernelGate)
         {
@@ -395,15 +446,18 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>lvsctl as built next to this test (same configuration): the real command line, not its classes.</summary>
-    private static string LvsctlPath()
+    private static string LvsctlPath() => RepositoryBuild("cli/lvsctl", "lvsctl.dll");
+
+    /// <summary>A program of this repository as built in the same configuration as this test (./test.sh builds them all).</summary>
+    private static string RepositoryBuild(string project, string dll)
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
             if (File.Exists(Path.Combine(directory.FullName, "LvsEvents.sln")))
             {
-                var path = Path.Combine(directory.FullName, "cli", "lvsctl", "bin", configuration, "net10.0", "lvsctl.dll");
-                return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: dotnet build cli/lvsctl -c {configuration} (./test.sh builds it)");
+                var path = Path.Combine(directory.FullName, project, "bin", configuration, "net10.0", dll);
+                return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: dotnet build {project} -c {configuration} (./test.sh builds it)");
             }
         }
 
@@ -417,15 +471,23 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
         {
             ["ConnectionStrings:rabbitmq"] = _broker,
             ["Eventing:NodeId"] = _node,
-            ["Eventing:SpoolDirectory"] = Path.Combine(_directory, "health-spool"),
+            ["Eventing:SpoolDirectory"] = Path.Combine(_directory, "stand-in-spool"),
         });
         builder.Services.AddSingleton(_observed);
+        builder.Services.AddSingleton(_probes);
         builder.Services.AddLvsEventing(builder.Configuration, "health", bus =>
+        {
             bus.AddConsumer<RecoveryProcessTests.ObserverConsumer>().Endpoint(endpoint =>
             {
                 endpoint.Name = "lvc-observer-" + _node;
                 endpoint.Temporary = true;
-            }));
+            });
+            bus.AddConsumer<ProbeObserver>().Endpoint(endpoint =>
+            {
+                endpoint.Name = "lvc-probes-" + _node;
+                endpoint.Temporary = true;
+            });
+        });
         builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
         var host = builder.Build();
         using var start = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -435,8 +497,12 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
 
     private Process Start(string dll, string name, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+        var start = new ProcessStartInfo(dll.EndsWith(".dll", StringComparison.Ordinal) ? "dotnet" : dll) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (dll.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            start.ArgumentList.Add(Path.IsPathRooted(dll) ? dll : Path.Combine(AppContext.BaseDirectory, dll));
+        }
+
         foreach (var a in arguments)
         {
             start.ArgumentList.Add(a);
@@ -461,6 +527,23 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
         if (!p.WaitForExit(10_000) || p.ExitCode != 0)
         {
             throw new InvalidOperationException($"{file} {arguments}: {p.StandardError.ReadToEnd()}");
+        }
+    }
+
+    /// <summary>The real health service's probe results on this test's node.</summary>
+    public sealed class ProbeObserver(ConcurrentQueue<ProbeCompleted> probes, ServiceIdentity identity) : IConsumer<EventBatch>
+    {
+        public Task Consume(ConsumeContext<EventBatch> context)
+        {
+            if (context.Message.NodeId == identity.NodeId && context.Message.Service == "health")
+            {
+                foreach (var probe in context.Message.Read().OfType<ProbeCompleted>())
+                {
+                    probes.Enqueue(probe);
+                }
+            }
+
+            return Task.CompletedTask;
         }
     }
 
