@@ -347,14 +347,6 @@ public sealed partial class DrillCommand : ICommandGroup
         /// <summary>Publishes the drill; its id is the command's event id.</summary>
         private async Task<DrillRequest> PublishAsync(string? instance, RealServerRef? server)
         {
-            var now = DateTimeOffset.UtcNow;
-            var id = Guid.CreateVersion7(now);
-            var drill = new DrillRequest
-            {
-                EventId = id, OccurredAt = now, NodeId = Environment.MachineName, Service = "lvsctl", CorrelationId = id,
-                Drill = settings.Kind, Duration = settings.Duration, Instance = instance, RealServer = server,
-                RequestedBy = settings.RequestedBy, Reason = "lvsctl drill",
-            };
             var broker = RabbitMqEndpoint.Parse(Environment.GetEnvironmentVariable("ConnectionStrings__" + RabbitMqEndpoint.ConnectionStringName));
             var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(broker.Host, (ushort)broker.Port, broker.VirtualHost, host =>
             {
@@ -363,6 +355,15 @@ public sealed partial class DrillCommand : ICommandGroup
                 host.PublisherConfirmation = true;
             }));
             await bus.StartAsync(cancellationToken).ConfigureAwait(false);
+            // Stamped once the bus is up: the services count the duration from when they act, and drop a command older than it.
+            var now = DateTimeOffset.UtcNow;
+            var id = Guid.CreateVersion7(now);
+            var drill = new DrillRequest
+            {
+                EventId = id, OccurredAt = now, NodeId = Environment.MachineName, Service = "lvsctl", CorrelationId = id,
+                Drill = settings.Kind, Duration = settings.Duration, Instance = instance, RealServer = server,
+                RequestedBy = settings.RequestedBy, Reason = "lvsctl drill",
+            };
             try
             {
                 await bus.Publish(EventBatch.Of(drill.NodeId, drill.Service, 0, [drill]), cancellationToken).ConfigureAwait(false);

@@ -27,7 +27,7 @@ public sealed class HealthDrillOptions
 /// every probe of it fails as if it had gone down, while forwarded client traffic is untouched; then the table goes.
 /// The checkers themselves are not touched. Needs CAP_NET_ADMIN and nft(8).
 /// </summary>
-public sealed class HealthDrillHandler(IEventEmitter emitter, IOptions<HealthDrillOptions> options, IConfiguration configuration, TimeProvider clock, ILogger<HealthDrillHandler> logger)
+public sealed class HealthDrillHandler(IEventEmitter emitter, IOptions<HealthDrillOptions> options, IConfiguration configuration, LvsEvents.Configuration.RunningConfiguration running, TimeProvider clock, ILogger<HealthDrillHandler> logger)
 {
     private readonly HashSet<Guid> _seen = [];
 
@@ -42,8 +42,15 @@ public sealed class HealthDrillHandler(IEventEmitter emitter, IOptions<HealthDri
         }
 
         var server = drill.RealServer;
-        var ends = drill.OccurredAt + drill.Duration;
-        if (ends <= clock.GetUtcNow() || !IPAddress.TryParse(server.Address, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        // Only a server this director checks: a drill names one real server of the cluster.
+        if (!running.Current.VirtualServers.Any(vs => vs.RealServers.Any(rs => rs.Address == server.Address && (rs.Port ?? 0) == server.Port)))
+        {
+            return;
+        }
+
+        // A command older than its duration is over (a queue delivering it late); else the outage lasts the duration from now.
+        var ends = clock.GetUtcNow() + drill.Duration;
+        if (drill.OccurredAt + drill.Duration <= clock.GetUtcNow() || !IPAddress.TryParse(server.Address, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
         {
             logger.LogWarning("Drill {DrillId} for {RealServer}: over before it arrived, or not an IPv4 server; ignored", drill.EventId, server);
             return;

@@ -26,10 +26,10 @@ public sealed class VrrpDrillHandler(VrrpSpeaker speaker, VrrpEventWriter events
         var runners = speaker.Runners.Where(r => drill.Instance is null || r.Name == drill.Instance).ToList();
         if (runners.Count == 0)
             return;
-        var ends = drill.OccurredAt + drill.Duration;
-        if (ends <= clock.GetUtcNow())
+        // A command older than its duration is over (a queue delivering it late); else the failure lasts the duration from now.
+        if (drill.OccurredAt + drill.Duration <= clock.GetUtcNow())
         {
-            logger.LogWarning("Drill {DrillId} ({Drill}) ended at {Ends:O} before it arrived; ignored", drill.EventId, drill.Drill, ends);
+            logger.LogWarning("Drill {DrillId} ({Drill}) would have ended at {Ends:O}, before it arrived; ignored", drill.EventId, drill.Drill, drill.OccurredAt + drill.Duration);
             return;
         }
 
@@ -46,7 +46,7 @@ public sealed class VrrpDrillHandler(VrrpSpeaker speaker, VrrpEventWriter events
             return;
         }
 
-        var remaining = ends - clock.GetUtcNow();
+        var remaining = drill.Duration;
         foreach (var runner in runners)
         {
             switch (drill.Drill)
