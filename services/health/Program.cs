@@ -7,5 +7,6 @@ return await ServiceProgram.RunAsync("health", args, builder =>
 {
     builder.AddKeepalivedConfiguration(args);
     builder.Services.AddHealthChecking(builder.Configuration);
+    LvsEvents.Health.Reporting.HealthGauges.AddHealthGauges(builder.Services);
     LvsEvents.Health.Drills.HealthDrills.Add(builder);
 }, bus => LvsEvents.Health.Drills.HealthDrills.AddConsumer(bus, args));
