@@ -14,7 +14,7 @@ namespace LvsEvents.Recovery.Policy;
 /// <item>Watch: the new server's health going down, or its failed probes within the current step exceeding the maximum
 /// error rate, roll back at once: the new server to weight 0, the old servers restored to their configuration.</item>
 /// <item>Control: status, pause (no further steps, still watched), resume (next step an interval later), abort.</item>
-/// <item>Idempotent: an event id seen before changes nothing.</item>
+/// <item>Idempotent: a command or health change seen before changes nothing.</item>
 /// </list>
 /// </summary>
 public sealed class CanaryPolicy
@@ -70,7 +70,8 @@ public sealed class CanaryPolicy
     /// <summary>Feeds one event; returns what to emit, in order.</summary>
     public IReadOnlyList<LvsEvent> Handle(LvsEvent e, DateTimeOffset now)
     {
-        if (e.EventId != Guid.Empty && !Remember(e.EventId))
+        // Probes are not remembered: one a second would crowd the saved ids out, and a redelivered probe only counts twice.
+        if (e.EventId != Guid.Empty && e is not ProbeCompleted && !Remember(e.EventId))
         {
             return [];
         }
