@@ -27,11 +27,11 @@ public sealed class HttpProbe(ProbeTarget target, IReadOnlyList<HttpUrlCheck> ur
     public string Label { get; } = $"{(tls ? "SSL_GET" : "HTTP_GET")} {target}{(urls.Count > 0 ? urls[0].Path : "/")}";
 
     /// <summary>Clear-text HTTP runs on the <see cref="ProbeLoop"/>: starting it only makes non-blocking system calls.</summary>
-    public bool StartsWithoutBlocking => !tls && ProbeLoop.Shared is not null;
+    public bool StartsWithoutBlocking => !tls && ProbeLoop.Available;
 
     public ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
     {
-        if (tls || ProbeLoop.Shared is not { } loop)
+        if (tls || ProbeLoop.For(this) is not { } loop)
         {
             return ProbeWithSocketsAsync(cancellationToken);
         }

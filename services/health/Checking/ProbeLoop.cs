@@ -8,18 +8,25 @@ using LvsEvents.Contracts;
 namespace LvsEvents.Health.Checking;
 
 /// <summary>
-/// The TCP_CHECK and HTTP_GET (clear text) probes' event loop, as HAProxy runs its checks: non-blocking sockets made
-/// with the system calls themselves, one epoll set, one thread that handles every socket's readiness and every time
-/// limit. A probe costs its system calls (socket, connect, one epoll registration, send/recv, close) and little
-/// else: no SocketAsyncEventArgs, no per-probe timer, no thread-pool hand-off; its result completes on the loop
-/// thread, which applies it there (the engine's handling of a result never blocks). Linux x64 only; elsewhere, in a
-/// network namespace and for TLS the probes use .NET sockets.
+/// The TCP_CHECK and HTTP_GET (clear text) probes' event loops, as HAProxy runs its checks: non-blocking sockets made
+/// with the system calls themselves, and per loop one epoll set and one thread that opens each due probe's socket,
+/// handles its readiness and its time limit, resets it and applies the result (the engine's handling of a result never
+/// blocks). One loop per core (at most 4); a checker's probes run on one loop. A probe costs its system calls (socket,
+/// connect, one epoll registration, send/recv, close) and little else: no SocketAsyncEventArgs, no per-probe timer,
+/// no thread-pool or cross-CPU hand-off. Linux x64 only; elsewhere, in a network namespace and for TLS the probes use
+/// .NET sockets.
 /// </summary>
 internal sealed unsafe class ProbeLoop
 {
     private const ulong WakeData = ulong.MaxValue;
     private const int MaxEvents = 256;
-    private static readonly Lazy<ProbeLoop?> Instance = new(() => Supported ? new ProbeLoop() : null);
+    // One loop per core (at most 4), as HAProxy runs a thread per core: a checker stays on one of them.
+    private static readonly Lazy<ProbeLoop[]?> Instances = new(() => Supported
+        ? [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(i => new ProbeLoop(i))]
+        : null);
+
+    [ThreadStatic]
+    private static ProbeLoop? t_current;
 
     private readonly int _epoll;
     private readonly int _wake;
@@ -35,7 +42,7 @@ internal sealed unsafe class ProbeLoop
     private readonly System.Collections.Concurrent.ConcurrentQueue<IThreadPoolWorkItem> _work = new();
     private int _sleeping;
 
-    private ProbeLoop()
+    private ProbeLoop(int index)
     {
         _epoll = Native.epoll_create1(Native.EPOLL_CLOEXEC);
         if (_epoll < 0)
@@ -50,11 +57,25 @@ internal sealed unsafe class ProbeLoop
             throw new SocketException(Marshal.GetLastPInvokeError());
         }
 
-        new Thread(Run) { IsBackground = true, Name = "health-probe-loop" }.Start();
+        new Thread(Run) { IsBackground = true, Name = $"health-probe-loop-{index}" }.Start();
     }
 
-    /// <summary>The one loop of the process, or null where it cannot run (not Linux x64, or probing in a namespace).</summary>
-    public static ProbeLoop? Shared => ProbeNetwork.NamespaceName is null ? Instance.Value : null;
+    /// <summary>Whether the loops run here (Linux x64, not probing in another network namespace).</summary>
+    public static bool Available => ProbeNetwork.NamespaceName is null && Instances.Value is not null;
+
+    /// <summary>
+    /// The loop for <paramref name="key"/> (a checker): the loop whose thread is asking, else one chosen by the key; null
+    /// where the loops cannot run.
+    /// </summary>
+    public static ProbeLoop? For(object key)
+    {
+        if (ProbeNetwork.NamespaceName is not null || Instances.Value is not { } loops)
+        {
+            return null;
+        }
+
+        return t_current ?? loops[(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key) & int.MaxValue) % loops.Length];
+    }
 
     private static bool Supported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
@@ -246,6 +267,7 @@ internal sealed unsafe class ProbeLoop
 
     private void Run()
     {
+        t_current = this;
         var events = new Native.EpollEvent[MaxEvents];
         var expired = new List<LoopOperation>();
         while (true)

@@ -17,11 +17,11 @@ public sealed class TcpProbe(ProbeTarget target) : IProbe
     public string Label { get; } = $"TCP_CHECK {target}";
 
     /// <summary>On the <see cref="ProbeLoop"/>, starting the check only makes non-blocking system calls.</summary>
-    public bool StartsWithoutBlocking => ProbeLoop.Shared is not null;
+    public bool StartsWithoutBlocking => ProbeLoop.Available;
 
     public ValueTask<ProbeOutcome> ProbeAsync(CancellationToken cancellationToken)
     {
-        if (ProbeLoop.Shared is not { } loop)
+        if (ProbeLoop.For(this) is not { } loop)
         {
             return ProbeWithSocketsAsync(cancellationToken);
         }

@@ -128,7 +128,7 @@ public sealed class ProbeScheduler(
             {
                 _slots.Wait(cancellationToken);
                 Interlocked.Increment(ref _inFlight);
-                if (runner.Probe.StartsWithoutBlocking && Checking.ProbeLoop.Shared is { } loop)
+                if (runner.Probe.StartsWithoutBlocking && Checking.ProbeLoop.For(runner) is { } loop)
                 {
                     // The whole probe (connect, reset, the result applied) on the probe loop's thread.
                     loop.Execute(runner);
