@@ -281,6 +281,37 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("Refused", rollback.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Every_canary_command_decision_and_status_is_in_the_store()
+    {
+        await StartAsync();
+        // The real recorder: the monitor takes every batch off the bus into the event store.
+        Start(RepositoryBuild("services/monitor", "lvs-monitor.dll"), "monitor");
+        var started = await LvsctlAsync("canary", "start", "--service", $"{Vip}:80", "--server", New, "--steps", "50,100", "--interval", "2s", "--remove-old");
+        Assert.True(started.Exit == 0, $"lvsctl canary start: exit {started.Exit}: {started.Output}{started.Error}");
+        Assert.True(await _observed.WaitAsync(e => e is RecoveryDecision { Action: RecoveryAction.CanaryCompleted }, TimeSpan.FromSeconds(30)), "the canary never completed");
+
+        // Read back with lvsctl events, as an operator would: the new server's stream holds the decisions in order.
+        var newStream = $"rs:{new RealServerRef(VirtualServiceRef.Tcp(Vip, 80), New, 8080)}";
+        var recorded = "";
+        for (var attempt = 0; attempt < 20 && !recorded.Contains("CanaryCompleted", StringComparison.Ordinal); attempt++)
+        {
+            recorded = (await LvsctlAsync("events", "--stream", newStream, "--since", "10m")).Output;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        var actions = recorded.Split('\n').Where(l => l.Contains("recovery.decision", StringComparison.Ordinal))
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, "\"action\":\"(\\w+)\"").Groups[1].Value).ToList();
+        Assert.Equal(["CanaryStarted", "CanaryStep", "CanaryCompleted"], actions);
+        Assert.Equal(2, recorded.Split('\n').Count(l => l.Contains("command.set-weight", StringComparison.Ordinal)));
+
+        var service = (await LvsctlAsync("events", "--stream", $"vs:{VirtualServiceRef.Tcp(Vip, 80)}", "--since", "10m")).Output;
+        Assert.Contains("command.canary-start", service, StringComparison.Ordinal);
+        Assert.Contains("\"state\":\"Completed\"", service, StringComparison.Ordinal);
+        var old = (await LvsctlAsync("events", "--stream", $"rs:{new RealServerRef(VirtualServiceRef.Tcp(Vip, 80), Old1, 8080)}", "--since", "10m")).Output;
+        Assert.Contains("command.drain", old, StringComparison.Ordinal);
+    }
+
     private async Task StartAsync(string drainTimeout = "00:00:02", bool realHealth = false)
     {
         _broker = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq") is { Length: > 0 } uri
@@ -425,7 +456,7 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
             start.ArgumentList.Add(a);
         }
 
-        if (arguments.Length > 0 && !arguments.Contains("--config"))
+        if (arguments.Length > 0 && arguments[0] == "canary" && !arguments.Contains("--config"))
         {
             foreach (var a in (string[])["--config", _config, "--node", _node])
             {
