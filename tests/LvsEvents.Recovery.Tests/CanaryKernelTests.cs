@@ -310,6 +310,18 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("\"state\":\"Completed\"", service, StringComparison.Ordinal);
         var old = (await LvsctlAsync("events", "--stream", $"rs:{new RealServerRef(VirtualServiceRef.Tcp(Vip, 80), Old1, 8080)}", "--since", "10m")).Output;
         Assert.Contains("command.drain", old, StringComparison.Ordinal);
+
+        // With recovery stopped, status answers from the store: the last recorded status.
+        Assert.Equal(0, Kill(_recovery!.Id, 15));
+        using (var stopped = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+        {
+            await _recovery.WaitForExitAsync(stopped.Token);
+        }
+
+        var status = await LvsctlAsync("canary", "status", "--service", $"{Vip}:80", "--wait", "2s");
+        Assert.True(status.Exit == 0, status.Output + status.Error);
+        Assert.Contains("last recorded status", status.Error, StringComparison.Ordinal);
+        Assert.Contains($"Completed, new server {New}:8080, step 2/2 (100%)", status.Output, StringComparison.Ordinal);
     }
 
     private async Task StartAsync(string drainTimeout = "00:00:02", bool realHealth = false)

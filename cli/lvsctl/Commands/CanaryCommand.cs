@@ -146,6 +146,14 @@ public sealed class CanaryCommand : ICommandGroup
             if (replies.Count == 0)
             {
                 error.WriteLine($"lvsctl canary {verb}: no lvs-recovery{(node is null ? "" : " on " + node)} answered within {wait.TotalSeconds:0.#} s: is it running? (a recovery that is only restarting acts on it from its queue)");
+                if (verb == "status" && RecordedStatus(service!, node, error) is { } recorded)
+                {
+                    // Recovery away (stopped, or its director down): the last status it recorded is the next best answer.
+                    error.WriteLine($"last recorded status, {recorded.OccurredAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}:");
+                    output.Write(Describe(recorded));
+                    return 0;
+                }
+
                 return 1;
             }
 
@@ -171,6 +179,32 @@ public sealed class CanaryCommand : ICommandGroup
         {
             error.WriteLine($"lvsctl canary: the bus is not reachable: {e.GetBaseException().Message}");
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// The last <c>recovery.canary-status</c> of the service recorded in the event store within a day (of the node, if
+    /// given); null without a store (ConnectionStrings__eventstore) or a recorded status.
+    /// </summary>
+    private static CanaryStatus? RecordedStatus(VirtualServiceRef service, string? node, TextWriter error)
+    {
+        if (Environment.GetEnvironmentVariable("ConnectionStrings__eventstore") is not { Length: > 0 } connection)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var store = LvsEvents.EventStore.EventStoreSchema.CreateStore(connection);
+            var now = DateTimeOffset.UtcNow;
+            var events = new LvsEvents.EventStore.RecordedEvents(store)
+                .ReadAsync(now.AddDays(-1), now.AddMinutes(1), StreamKeys.VirtualService(service), 100_000).GetAwaiter().GetResult();
+            return events.Select(r => r.Event).OfType<CanaryStatus>().LastOrDefault(s => node is null || s.NodeId == node);
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            error.WriteLine($"lvsctl canary: the event store is not reachable either: {e.Message}");
+            return null;
         }
     }
 
