@@ -88,6 +88,24 @@ public sealed class GratuitousArpSender : IDisposable
     /// Sends <paramref name="count"/> gratuitous ARPs for <paramref name="vip"/>, <paramref name="interval"/> apart
     /// (keepalived's garp_master_repeat and garp_interval).
     /// </summary>
+    /// <summary>
+    /// One gratuitous ARP for <paramref name="vip"/>, on the calling thread: what a new master sends the moment its
+    /// VIP is up, before anything is scheduled, so that neighbours' caches move without waiting for a thread.
+    /// </summary>
+    public void SendNow(IPAddress vip)
+    {
+        _lock.Wait();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Send(GratuitousArp.Build(vip, HardwareAddress()), vip);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     public async Task SendAsync(IPAddress vip, int count, TimeSpan interval, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);

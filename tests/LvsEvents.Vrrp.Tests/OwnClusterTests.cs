@@ -58,7 +58,7 @@ public sealed class OwnClusterTests : IAsyncLifetime
         var na = await _lab.StartOursAsync(a, _lab.Settings(a, 150, master: true));
         var nb = await _lab.StartOursAsync(b, _lab.Settings(b, 100));
         var nc = await _lab.StartOursAsync(c, _lab.Settings(c, 50));
-        await VrrpLab.WaitForVipAsync(na, TimeSpan.FromSeconds(10), "a master");
+        await VrrpLab.WaitForVipAsync(na, TimeSpan.FromSeconds(30), "a master (three processes starting at once)");
         await _bus.WaitForAsync<VrrpStateChanged>(nb.NodeId, e => e.To == VrrpState.Backup, TimeSpan.FromSeconds(15), "b backup");
         await _bus.WaitForAsync<VrrpStateChanged>(nc.NodeId, e => e.To == VrrpState.Backup, TimeSpan.FromSeconds(15), "c backup");
         await VrrpLab.AssertHoldersAsync(TimeSpan.FromSeconds(4), [na], [nb, nc]);

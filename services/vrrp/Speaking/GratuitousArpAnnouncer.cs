@@ -1,4 +1,5 @@
 using LvsEvents.Contracts;
+using LvsEvents.Netlink;
 using LvsEvents.Vrrp.Definitions;
 using LvsEvents.Vrrp.Protocol;
 using Microsoft.Extensions.Logging;
@@ -23,10 +24,29 @@ public sealed class GratuitousArpAnnouncer(VrrpInstanceDefinition definition, IV
             return;
         }
         Stop();
+        // The first ARP of the burst goes now, on the protocol thread (one sendto per VIP, microseconds), as keepalived
+        // sends it: clients whose cache still points at the old master recover as soon as the VIP is up. The rest of
+        // the burst and the later ones go off the loop, so that they never hold up its next advert or input.
+        var first = new HashSet<VirtualAddress>();
+        if (definition.GratuitousArp.Repeat > 0)
+        {
+            foreach (var address in definition.OwnedAddresses)
+            {
+                try
+                {
+                    link.SendGratuitousArp(address);
+                    first.Add(address);
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning("{Instance}: gratuitous ARP for {Address} failed: {Error}", definition.Name, address, e.Message);
+                }
+            }
+        }
+
         var schedule = _schedule = new CancellationTokenSource();
-        // Off the protocol loop: sending the bursts must not hold up its next advert or input.
         var token = schedule.Token;
-        _ = Task.Run(() => RunScheduleAsync(cause, token));
+        _ = Task.Run(() => RunScheduleAsync(cause, first, token));
     }
 
     public void Stop()
@@ -36,12 +56,12 @@ public sealed class GratuitousArpAnnouncer(VrrpInstanceDefinition definition, IV
         schedule?.Dispose();
     }
 
-    private async Task RunScheduleAsync(Guid? cause, CancellationToken token)
+    private async Task RunScheduleAsync(Guid? cause, IReadOnlySet<VirtualAddress> firstSent, CancellationToken token)
     {
         var settings = definition.GratuitousArp;
         try
         {
-            await BurstAsync(settings.Repeat, "became master", cause, token).ConfigureAwait(false);
+            await BurstAsync(settings.Repeat, "became master", cause, token, firstSent).ConfigureAwait(false);
             if (settings.Delay > TimeSpan.Zero && settings.Repeat > 0)
             {
                 await Task.Delay(settings.Delay, token).ConfigureAwait(false);
@@ -60,7 +80,8 @@ public sealed class GratuitousArpAnnouncer(VrrpInstanceDefinition definition, IV
     }
 
     /// <param name="reason">null for a periodic refresh: logged, not an event (it would be one every few seconds).</param>
-    private async Task BurstAsync(int count, string? reason, Guid? cause, CancellationToken token)
+    /// <param name="alreadySent">addresses whose first ARP of this burst went out already (on the protocol thread).</param>
+    private async Task BurstAsync(int count, string? reason, Guid? cause, CancellationToken token, IReadOnlySet<VirtualAddress>? alreadySent = null)
     {
         if (count <= 0)
             return;
@@ -69,7 +90,10 @@ public sealed class GratuitousArpAnnouncer(VrrpInstanceDefinition definition, IV
         {
             try
             {
-                await link.SendGratuitousArpsAsync(address, count, definition.GratuitousArp.Interval, token).ConfigureAwait(false);
+                var first = alreadySent?.Contains(address) == true;
+                if (first && definition.GratuitousArp.Interval > TimeSpan.Zero)
+                    await Task.Delay(definition.GratuitousArp.Interval, token).ConfigureAwait(false);
+                await link.SendGratuitousArpsAsync(address, first ? count - 1 : count, definition.GratuitousArp.Interval, token).ConfigureAwait(false);
                 sent.Add((address.Address.ToString(), address.Interface));
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -27,5 +27,8 @@ public interface IVrrpInstanceLink : IDisposable
     /// <returns>whether the address was removed (false: it was not there).</returns>
     bool RemoveAddress(VirtualAddress address);
 
+    /// <summary>One gratuitous ARP now, on the calling thread (the first of a new master's burst).</summary>
+    void SendGratuitousArp(VirtualAddress address);
+
     Task SendGratuitousArpsAsync(VirtualAddress address, int count, TimeSpan interval, CancellationToken cancellationToken);
 }

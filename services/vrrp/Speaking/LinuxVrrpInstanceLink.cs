@@ -77,11 +77,13 @@ public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
         }
     }
 
+    public void SendGratuitousArp(VirtualAddress address) => ArpSender(address).SendNow(address.Address);
+
     public Task SendGratuitousArpsAsync(VirtualAddress address, int count, TimeSpan interval, CancellationToken cancellationToken)
-    {
-        var sender = _arpSenders.GetOrAdd(address.Interface, name => NetworkNamespace.Run(_namespace, () => GratuitousArpSender.Open(name)));
-        return sender.SendAsync(address.Address, count, interval, cancellationToken);
-    }
+        => ArpSender(address).SendAsync(address.Address, count, interval, cancellationToken);
+
+    private GratuitousArpSender ArpSender(VirtualAddress address)
+        => _arpSenders.GetOrAdd(address.Interface, name => NetworkNamespace.Run(_namespace, () => GratuitousArpSender.Open(name)));
 
     public void Dispose()
     {

@@ -97,7 +97,10 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
         var probe = new VrrpInstanceStateMachine(_definition.ToProtocolOptions(_link.SourceAddress) with { InitialState = VrrpState.Master });
         var decision = probe.Start(_clock.GetUtcNow());
         foreach (var address in _definition.OwnedAddresses)
+        {
             _ = Netlink.AddressMessage.Encode(Netlink.AddressMessage.RtmNewAddr, 0, 0, address, 1);
+            _ = Netlink.GratuitousArp.Build(address.Address, new byte[6]);
+        }
         foreach (var t in decision.OfType<StateTransition>())
             _ = Contracts.EventJson.Serialize(new VrrpStateChanged
             {
