@@ -33,6 +33,7 @@ veth() {  # veth NS IFNAME BRIDGE ADDR/PREFIX PORTNAME
 
 up() {
     if ip netns list | grep -qw "^$P-lan"; then echo "lab: already up"; return 0; fi
+    modprobe nf_conntrack 2>/dev/null || true
     for ns in "${NS[@]}"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
     for br in br0 br1; do
         ip -n $P-lan link add $br type bridge mcast_snooping 0
@@ -42,6 +43,8 @@ up() {
         veth $P-d$i eth0 br0 10.77.0.$i/24 d${i}o
         veth $P-d$i eth1 br1 10.77.1.$i/24 d${i}i
         ip netns exec $P-d$i sysctl -qw net.ipv4.ip_forward=1
+        # Packet and byte counts per connection for the IPVS writer's kernel statistics (conntrack under nftables).
+        ip netns exec $P-d$i sysctl -qw net.netfilter.nf_conntrack_acct=1 2>/dev/null || true
     done
     for i in 1 2 3; do
         veth $P-rs$i eth0 br1 10.77.1.$((19 + i))/24 rs$i

@@ -25,7 +25,7 @@ public sealed class ClusterProjection
 {
     /// <summary>Types the view does not depend on; skipped in SQL (the partial index leaves probe results out).</summary>
     public static readonly IReadOnlyList<string> SkippedTypes =
-        [EventTypes.ProbeCompleted, EventTypes.GratuitousArpSent, EventTypes.SetWeightCommand, EventTypes.DrainCommand, EventTypes.RestoreCommand];
+        [EventTypes.ProbeCompleted, EventTypes.GratuitousArpSent, EventTypes.SetWeightCommand, EventTypes.DrainCommand, EventTypes.RestoreCommand, EventTypes.KernelStatisticsReported];
 
     private readonly StoredEvents _events;
     private readonly string _schema;

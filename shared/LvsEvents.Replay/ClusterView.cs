@@ -36,7 +36,7 @@ public sealed class ClusterView
     /// <summary>Event types that change the view; everything else (probe results above all) is skipped by readers.</summary>
     public static readonly IReadOnlyList<string> ProjectedTypes = EventTypes.All.Keys
         .Where(t => t is not EventTypes.ProbeCompleted and not EventTypes.GratuitousArpSent and not EventTypes.SetWeightCommand
-            and not EventTypes.DrainCommand and not EventTypes.RestoreCommand)
+            and not EventTypes.DrainCommand and not EventTypes.RestoreCommand and not EventTypes.KernelStatisticsReported)
         .Order(StringComparer.Ordinal).ToArray();
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
