@@ -80,7 +80,12 @@ public class HealthGaugesTests
                 {
                 }
 
-                if (Regex.IsMatch(text, $@"(?m)^real_server_health_up\{{{labels(down)}\}} 0$") && Regex.IsMatch(text, $@"(?m)^probe_latency_ms\{{{labels(up)},checker=""HTTP_GET"))
+                // Every gauge the test checks, not just one: a scrape can see the engine's state before the
+                // probe result that caused it (results reach the gauges through the emitter, in groups).
+                if (Regex.IsMatch(text, $@"(?m)^real_server_health_up\{{{labels(down)}\}} 0$") && Regex.IsMatch(text, $@"(?m)^probe_latency_ms\{{{labels(up)},checker=""HTTP_GET")
+                    && Regex.IsMatch(text, $@"(?m)^real_server_health_up\{{{labels(up)}\}} 1$") && Regex.IsMatch(text, $@"(?m)^real_server_weight_weight\{{{labels(up)}\}} 3$")
+                    && Regex.IsMatch(text, $@"(?m)^real_server_weight_weight\{{{labels(down)}\}} 0$") && Regex.IsMatch(text, $@"(?m)^probe_success\{{{labels(up)},checker=""HTTP_GET [^""]+""\}} 1$")
+                    && Regex.IsMatch(text, $@"(?m)^probe_success\{{{labels(down)},checker=""TCP_CHECK [^""]+""\}} 0$"))
                 {
                     break;
                 }

@@ -30,13 +30,22 @@ public sealed partial class KernelStatisticsProcessTests(ITestOutputHelper outpu
 
     public async Task InitializeAsync()
     {
-        var shared = Environment.GetEnvironmentVariable("ConnectionStrings__influxdb") is { Length: > 0 } s
-            ? s
-            : throw new InvalidOperationException("ConnectionStrings__influxdb is not set: run ./test.sh, or eval \"$(bash scripts/stack.sh env)\" after scripts/stack.sh start.");
-        Assert.True(InfluxEndpoint.Parse(shared).ApiVersion == InfluxApiVersion.V1, "this test creates a private database, which needs an InfluxDB 1.x endpoint");
-        _influxConnection = DatabaseSetting().Replace(shared, $"Database={_database}");
-        _influx = new InfluxQueryClient(new HttpClient { Timeout = TimeSpan.FromSeconds(20) }, InfluxEndpoint.Parse(_influxConnection));
-        await _influx.QueryAsync($"CREATE DATABASE \"{_database}\"", CancellationToken.None);
+        try
+        {
+            var shared = Environment.GetEnvironmentVariable("ConnectionStrings__influxdb") is { Length: > 0 } s
+                ? s
+                : throw new InvalidOperationException("ConnectionStrings__influxdb is not set: run ./test.sh, or eval \"$(bash scripts/stack.sh env)\" after scripts/stack.sh start.");
+            Assert.True(InfluxEndpoint.Parse(shared).ApiVersion == InfluxApiVersion.V1, "this test creates a private database, which needs an InfluxDB 1.x endpoint");
+            _influxConnection = DatabaseSetting().Replace(shared, $"Database={_database}");
+            _influx = new InfluxQueryClient(new HttpClient { Timeout = TimeSpan.FromSeconds(20) }, InfluxEndpoint.Parse(_influxConnection));
+            await _influx.QueryAsync($"CREATE DATABASE \"{_database}\"", CancellationToken.None);
+        }
+        catch
+        {
+            // The lab's namespaces exist already (made with the class): do not leave them behind.
+            _lab.Dispose();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()

@@ -39,7 +39,8 @@ public sealed class KernelStatisticsReader : IDisposable
             return new KernelStatisticsReader(new IpvsBackend(client), null, ns);
         }
 
-        var nft = new NftablesBackend(new LibNftables(ns));
+        // Reads only: no netlink write socket.
+        var nft = new NftablesBackend(new LibNftables(ns), netlink: false);
         try
         {
             return new KernelStatisticsReader(nft, ConntrackSocket.Open(ns), ns);
