@@ -237,11 +237,14 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
                 return;
             if (_machine.NextDeadline is { } next)
             {
-                // Timed waits have millisecond granularity and wake late under load; sleep to within a
-                // millisecond of the deadline, then yield until it (at most ~1 ms of yielding per timer).
+                // Timed waits have millisecond granularity and wake up to ~2 ms late; sleep to within a margin of
+                // the deadline, then yield until it. A backup's deadline is the master-down timer, the one a
+                // failover waits on: it gets 2-3 ms of margin; a master's advert timer 1 ms (it fires every interval,
+                // so its yielding is what the margin costs in CPU).
                 var remaining = next - now;
-                if (remaining >= TimeSpan.FromMilliseconds(1))
-                    _inputArrived.Wait(TimeSpan.FromMilliseconds(Math.Floor(remaining.TotalMilliseconds)));
+                var margin = State == VrrpState.Backup ? 3.0 : 1.0;
+                if (remaining.TotalMilliseconds >= margin)
+                    _inputArrived.Wait(TimeSpan.FromMilliseconds(Math.Floor(remaining.TotalMilliseconds - margin + 1)));
                 else if (_inputs.IsEmpty)
                     Thread.Yield();
             }
