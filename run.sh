@@ -25,6 +25,9 @@ dotnet build LvsEvents.sln -c Release -nologo -v quiet
 
 lab=.lab
 rm -rf "$lab/run" "$lab/config"
+# Each run is a new cluster: recovery's saved state (recent health transitions, ramps, canaries) belongs to the last
+# one, and carried over it would count the last drill's outage as flapping. The spools stay (unsent events).
+rm -f "$lab"/spool/*/recovery-state.json "$lab"/spool/*/recovery-canary.json
 mkdir -p "$lab/logs" "$lab/config"
 pids=()
 cleanup() {
