@@ -24,7 +24,15 @@ public sealed record DrillCommand : LvsCommand
     public string? Instance { get; init; }
     /// <summary>The real server (backend-outage).</summary>
     public RealServerRef? RealServer { get; init; }
+    /// <summary>
+    /// The directors the drill is for (those the store shows running the instance); null for every director that
+    /// hears it. Several clusters can share one bus and name their instances alike: only these act or answer.
+    /// </summary>
+    public IReadOnlyList<string>? Nodes { get; init; }
     public override string StreamKey => RealServer is not null ? StreamKeys.RealServer(RealServer) : StreamKeys.Node(NodeId);
+
+    /// <summary>Whether the director <paramref name="nodeId"/> is one the drill is for.</summary>
+    public bool IsFor(string nodeId) => Nodes is null || Nodes.Contains(nodeId, StringComparer.Ordinal);
 }
 
 /// <summary>What a service did for a drill.</summary>

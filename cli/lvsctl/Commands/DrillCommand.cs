@@ -183,7 +183,7 @@ public sealed partial class DrillCommand : ICommandGroup
             Line($"before: {master} MASTER of {instance}; backups {(backups.Count == 0 ? "none" : string.Join(", ", backups))}; "
                 + $"Master_Down_Interval {Seconds(masterDown)}{(intervals.Count == 0 ? " (not recorded; assumed)" : "")}, tolerance {Seconds(settings.Tolerance)}");
 
-            var drill = await PublishAsync(instance, null).ConfigureAwait(false);
+            var drill = await PublishAsync(instance, null, [.. nodes.Keys]).ConfigureAwait(false);
             if (await AnswersAsync(drill, settings.Kind == DrillKind.MasterFailure ? [master] : backups).ConfigureAwait(false) is not { } injected)
             {
                 return Report(name, instance);
@@ -282,7 +282,7 @@ public sealed partial class DrillCommand : ICommandGroup
             }
 
             Line($"before: {server} in service at weight {full}; tolerance {Seconds(settings.Tolerance)}");
-            var drill = await PublishAsync(null, server).ConfigureAwait(false);
+            var drill = await PublishAsync(null, server, null).ConfigureAwait(false);
             if (await AnswersAsync(drill, null).ConfigureAwait(false) is not { } injected)
             {
                 return Report(name, server.ToString());
@@ -345,7 +345,7 @@ public sealed partial class DrillCommand : ICommandGroup
         }
 
         /// <summary>Publishes the drill; its id is the command's event id.</summary>
-        private async Task<DrillRequest> PublishAsync(string? instance, RealServerRef? server)
+        private async Task<DrillRequest> PublishAsync(string? instance, RealServerRef? server, IReadOnlyList<string>? nodes)
         {
             var broker = RabbitMqEndpoint.Parse(Environment.GetEnvironmentVariable("ConnectionStrings__" + RabbitMqEndpoint.ConnectionStringName));
             var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(broker.Host, (ushort)broker.Port, broker.VirtualHost, host =>
@@ -361,7 +361,7 @@ public sealed partial class DrillCommand : ICommandGroup
             var drill = new DrillRequest
             {
                 EventId = id, OccurredAt = now, NodeId = Environment.MachineName, Service = "lvsctl", CorrelationId = id,
-                Drill = settings.Kind, Duration = settings.Duration, Instance = instance, RealServer = server,
+                Drill = settings.Kind, Duration = settings.Duration, Instance = instance, RealServer = server, Nodes = nodes,
                 RequestedBy = settings.RequestedBy, Reason = "lvsctl drill",
             };
             try

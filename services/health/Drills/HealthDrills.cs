@@ -81,17 +81,19 @@ public sealed class HealthDrillHandler(IEventEmitter emitter, IOptions<HealthDri
                 await Task.Delay(remaining, clock, CancellationToken.None).ConfigureAwait(false);
             }
 
+            // Stamped before the undo: a probe that succeeds as soon as the rule is gone must not predate the end.
+            var endedAt = clock.GetUtcNow();
             var undone = await NftAsync($"delete table ip {table}\n", ns, CancellationToken.None).ConfigureAwait(false);
-            await StepAsync(drill, DrillStepKind.Ended, undone is null ? $"probes of {server} reach it again" : $"could not undo the outage: {undone}", CancellationToken.None).ConfigureAwait(false);
+            await StepAsync(drill, DrillStepKind.Ended, undone is null ? $"probes of {server} reach it again" : $"could not undo the outage: {undone}", CancellationToken.None, endedAt).ConfigureAwait(false);
         }, CancellationToken.None);
     }
 
-    private Task StepAsync(DrillCommand drill, DrillStepKind step, string detail, CancellationToken cancellationToken)
+    private Task StepAsync(DrillCommand drill, DrillStepKind step, string detail, CancellationToken cancellationToken, DateTimeOffset occurredAt = default)
     {
         logger.LogWarning("Drill {DrillId} {Drill} {RealServer}: {Step}: {Detail}", drill.EventId, drill.Drill, drill.RealServer, step, detail);
         return emitter.EmitAsync(new DrillStep
         {
-            DrillId = drill.EventId, Drill = drill.Drill, Step = step, RealServer = drill.RealServer, Detail = detail,
+            DrillId = drill.EventId, Drill = drill.Drill, Step = step, RealServer = drill.RealServer, Detail = detail, OccurredAt = occurredAt,
             CorrelationId = drill.EventId, CausationId = drill.EventId,
         }, cancellationToken).AsTask();
     }

@@ -21,7 +21,7 @@ public sealed class VrrpCommandConsumer(VrrpResignHandler resign, VrrpDrillHandl
                 case VrrpResignCommand c when c.TargetNode == identity.NodeId:
                     resign.Handle(c);
                     break;
-                case DrillCommand { Drill: DrillKind.MasterFailure or DrillKind.Partition } d:
+                case DrillCommand { Drill: DrillKind.MasterFailure or DrillKind.Partition } d when d.IsFor(identity.NodeId):
                     drills.Handle(d);
                     break;
             }
