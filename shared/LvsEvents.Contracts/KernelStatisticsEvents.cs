@@ -15,12 +15,46 @@ public sealed record VirtualServiceTraffic(
     double? InPacketsPerSecond,
     double? OutPacketsPerSecond,
     double? InBytesPerSecond,
-    double? OutBytesPerSecond);
+    double? OutBytesPerSecond)
+{
+    /// <summary>
+    /// Per destination (real server): what the recovery service's canary watches. Empty in events written before it
+    /// was added.
+    /// </summary>
+    public IReadOnlyList<DestinationTraffic> RealServers { get; init; } = [];
+}
+
+/// <summary>
+/// One destination of a virtual service over the last poll interval. Counts are null where the backend cannot tell,
+/// and the per-interval ones (new, unanswered) on the first poll.
+/// </summary>
+/// <param name="Address">The real server's address.</param>
+/// <param name="Port">The real server's port.</param>
+/// <param name="Weight">Its weight in the kernel table at the poll.</param>
+/// <param name="ActiveConnections">Connections established now.</param>
+/// <param name="InactiveConnections">Connections tracked now in any other state (handshake, closing, UDP).</param>
+/// <param name="NewConnections">Connections sent to it since the previous poll.</param>
+/// <param name="ConnectionsPerSecond"><paramref name="NewConnections"/> per second of the interval.</param>
+/// <param name="UnansweredConnections">
+/// Connections found still without a single reply packet (conntrack status without IPS_SEEN_REPLY) one poll after they
+/// were first seen: counted at this poll, so they were new one poll earlier. nftables only; null under IPVS, whose
+/// counters have no such figure (its connection table is not conntrack's and keeps no "reply seen" state).
+/// </param>
+public sealed record DestinationTraffic(
+    string Address,
+    int Port,
+    int Weight,
+    long? ActiveConnections,
+    long? InactiveConnections,
+    long? NewConnections,
+    double? ConnectionsPerSecond,
+    long? UnansweredConnections);
 
 /// <summary>
 /// The IPVS writer's periodic reading of the kernel table's statistics on one director (one per poll): small, so the
-/// monitor can alert on it (total active connections) and the recovery service can read it. Per destination numbers go
-/// to InfluxDB and Prometheus only.
+/// monitor can alert on it (total active connections) and the recovery service's canary can read the new server's
+/// traffic (per-destination connections, and under nftables the ones left unanswered). Packets and bytes per
+/// destination go to InfluxDB and Prometheus only.
 /// </summary>
 public sealed record KernelStatisticsReported : LvsEvent
 {

@@ -1,7 +1,11 @@
 using System.Collections.Immutable;
+using System.Net;
+using System.Text.Json;
+using LvsEvents.Contracts;
 using LvsEvents.Influx;
 using LvsEvents.IpvsWriter.Statistics;
 using LvsEvents.IpvsWriter.Table;
+using LvsEvents.Netlink;
 
 namespace LvsEvents.IpvsWriter.Tests;
 
@@ -67,5 +71,75 @@ public sealed class KernelStatisticsSampleTests
         Assert.Contains("weight=1i", lines[1]);
         Assert.DoesNotContain("packets", string.Join('\n', lines));
         Assert.DoesNotContain("bytes", string.Join('\n', lines));
+    }
+
+    /// <summary>A TCP entry of a client connection to the service, DNAT'd to <paramref name="to"/>; <paramref name="replied"/> sets IPS_SEEN_REPLY.</summary>
+    private static ConntrackEntry Entry(uint id, DestinationKey to, bool replied, byte state) => new(
+        id, ConntrackEntry.Tcp, IPAddress.Parse("10.9.0.2"), (ushort)(40000 + id), IPAddress.Parse(Web.Address), (ushort)Web.Port,
+        IPAddress.Parse(to.Address), (ushort)to.Port, replied ? 0x2u | 0x8u : 0x8u, state, null, null, null, null, null);
+
+    [Fact]
+    public void A_connection_is_unanswered_when_the_dump_after_the_one_that_first_saw_it_still_finds_no_reply()
+    {
+        const byte synSent = 1, established = 3;
+        var table = Table(null, (Rs1, new TrafficStatistics(null)), (Rs2, new TrafficStatistics(null)));
+        var counters = new ConntrackCounters();
+
+        // 1 answered at once; 2 and 3 caught in their handshake; 4 on rs2, unanswered.
+        counters.Update(table, [Entry(1, Rs1, true, established), Entry(2, Rs1, false, synSent), Entry(3, Rs1, false, synSent), Entry(4, Rs2, false, synSent)], accounting: false);
+        Assert.Equal(0, counters.Unanswered[(Web, Rs1)]);
+        Assert.Equal(0, counters.Unanswered[(Web, Rs2)]);
+
+        // Next dump: 2 got its answer, 3 did not; 4 is gone before it was judged (not counted); 5 is new and unanswered.
+        var second = counters.Update(table, [Entry(1, Rs1, true, established), Entry(2, Rs1, true, established), Entry(3, Rs1, false, synSent), Entry(5, Rs1, false, synSent)], accounting: false);
+        Assert.Equal(1, counters.Unanswered[(Web, Rs1)]);
+        Assert.Equal(0, counters.Unanswered[(Web, Rs2)]);
+        Assert.Equal(4, second[(Web, Rs1)].Connections);
+
+        // 3 still without an answer is not counted twice; 5 now is.
+        counters.Update(table, [Entry(3, Rs1, false, synSent), Entry(5, Rs1, false, synSent)], accounting: false);
+        Assert.Equal(2, counters.Unanswered[(Web, Rs1)]);
+        counters.Update(table, [Entry(3, Rs1, true, established), Entry(5, Rs1, false, synSent)], accounting: false);
+        Assert.Equal(2, counters.Unanswered[(Web, Rs1)]);
+    }
+
+    [Fact]
+    public void The_event_carries_each_destinations_new_and_unanswered_connections_of_the_interval()
+    {
+        var unanswered = new Dictionary<(ServiceKey, DestinationKey), long> { [(Web, Rs1)] = 2, [(Web, Rs2)] = 0 };
+        var first = KernelStatisticsSample.From(Table(new TrafficStatistics(40), (Rs1, new TrafficStatistics(30, ActiveConnections: 1)), (Rs2, new TrafficStatistics(10))), "nftables", T0, null, unanswered);
+        Assert.All(first.ToEvent().Services.Single().RealServers, d => Assert.Null(d.NewConnections));
+
+        unanswered[(Web, Rs2)] = 7;
+        var second = KernelStatisticsSample.From(Table(new TrafficStatistics(90), (Rs1, new TrafficStatistics(70, ActiveConnections: 3, InactiveConnections: 2)), (Rs2, new TrafficStatistics(20))), "nftables", T0.AddSeconds(5), first, unanswered);
+        var e = second.ToEvent();
+
+        var servers = e.Services.Single().RealServers;
+        Assert.Equal(new DestinationTraffic("10.1.0.1", 8080, 1, 3, 2, 40, 8, 0), servers[0]);
+        Assert.Equal(new DestinationTraffic("10.1.0.2", 8080, 1, null, null, 10, 2, 7), servers[1]);
+
+        // Round trip through the events' JSON; under IPVS (no unanswered figure) the field is left out.
+        var json = JsonSerializer.Serialize<LvsEvent>(e, EventJson.Options);
+        Assert.Contains("\"realServers\":[{\"address\":\"10.1.0.1\",\"port\":8080,\"weight\":1,\"activeConnections\":3,\"inactiveConnections\":2,\"newConnections\":40,\"connectionsPerSecond\":8,\"unansweredConnections\":0}", json, StringComparison.Ordinal);
+        Assert.Equal(servers, Assert.IsType<KernelStatisticsReported>(JsonSerializer.Deserialize<LvsEvent>(json, EventJson.Options)).Services.Single().RealServers);
+        var ipvs = KernelStatisticsSample.From(Table(null, (Rs1, new TrafficStatistics(5))), "ipvs", T0.AddSeconds(10), second);
+        Assert.Null(ipvs.ToEvent().Services.Single().RealServers.Single().UnansweredConnections);
+        Assert.DoesNotContain("unanswered", JsonSerializer.Serialize<LvsEvent>(ipvs.ToEvent(), EventJson.Options), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_event_recorded_before_destinations_were_reported_still_reads()
+    {
+        const string old = """
+            {"eventType":"kernel.statistics","eventId":"0193a000-0000-7000-8000-000000000001","occurredAt":"2026-11-20T12:00:00+00:00","nodeId":"director-1","service":"ipvs-writer",
+             "backend":"nftables","interval":"00:00:05","totalActiveConnections":12,
+             "services":[{"virtualService":"TCP/10.0.0.1:80","destinations":2,"activeConnections":12,"inactiveConnections":3,"connections":400,"connectionsPerSecond":8}]}
+            """;
+
+        var e = Assert.IsType<KernelStatisticsReported>(JsonSerializer.Deserialize<LvsEvent>(old, EventJson.Options));
+
+        var service = Assert.Single(e.Services);
+        Assert.Equal((2, 400L), (service.Destinations, service.Connections!.Value));
+        Assert.Empty(service.RealServers);
     }
 }

@@ -14,12 +14,20 @@ namespace LvsEvents.IpvsWriter.Statistics;
 /// TCP entries outlive the connection by TIME_WAIT's 120 s and UDP by 30 s, longer than a poll). Packets and bytes need
 /// <c>net.netfilter.nf_conntrack_acct=1</c>; without it they are null. A dump taken while connections open is not a
 /// snapshot: a rare entry can be missed (the service's own count comes from its nft counter, exact). Firewall-mark
-/// services are not matched (the mark is not in the tuple). Not thread-safe: one poller calls it.
+/// services are not matched (the mark is not in the tuple). A connection is <em>unanswered</em> when the dump after the
+/// one that first saw it still finds no reply packet (status without IPS_SEEN_REPLY): judged one poll later, so that a
+/// handshake caught in flight is not counted (a refused connection got a reset, a reply: it is answered); an entry gone
+/// by then is not judged. Not thread-safe: one poller calls it.
 /// </summary>
 public sealed class ConntrackCounters
 {
+    // include/uapi/linux/netfilter/nf_conntrack_common.h: IPS_SEEN_REPLY_BIT 1.
+    private const uint SeenReply = 1 << 1;
     private Dictionary<uint, Seen> _seen = [];
     private readonly Dictionary<(ServiceKey, DestinationKey), Totals> _totals = [];
+
+    /// <summary>Per destination of the last <see cref="Update"/>: connections judged unanswered so far (cumulative, like connections).</summary>
+    public ImmutableDictionary<(ServiceKey, DestinationKey), long> Unanswered { get; private set; } = ImmutableDictionary<(ServiceKey, DestinationKey), long>.Empty;
 
     /// <summary>Counts <paramref name="entries"/> against <paramref name="table"/>: statistics for every destination of its address/port services.</summary>
     public ImmutableDictionary<(ServiceKey, DestinationKey), TrafficStatistics> Update(KernelTable table, IReadOnlyList<ConntrackEntry> entries, bool accounting)
@@ -55,20 +63,28 @@ public sealed class ConntrackCounters
             }
 
             var key = (service.Key, destination);
-            var now = new Seen(key, entry.OriginalPackets ?? 0, entry.OriginalBytes ?? 0, entry.ReplyPackets ?? 0, entry.ReplyBytes ?? 0);
+            var replied = (entry.Status & SeenReply) != 0;
             if (!_totals.TryGetValue(key, out var totals))
             {
                 _totals[key] = totals = new Totals();
             }
 
+            var now = new Seen(key, entry.OriginalPackets ?? 0, entry.OriginalBytes ?? 0, entry.ReplyPackets ?? 0, entry.ReplyBytes ?? 0, Judged: true);
             if (_seen.TryGetValue(entry.Id, out var before) && before.Key == key)
             {
                 totals.Add(now, before);
+                if (!before.Judged && !replied)
+                {
+                    // A poll interval and still not one packet back.
+                    totals.Unanswered++;
+                }
             }
             else
             {
                 totals.Connections++;
                 totals.Add(now, default);
+                // Answered already, or to be judged at the next dump.
+                now = now with { Judged = replied };
             }
 
             seen[entry.Id] = now;
@@ -78,6 +94,7 @@ public sealed class ConntrackCounters
 
         _seen = seen;
         var result = ImmutableDictionary.CreateBuilder<(ServiceKey, DestinationKey), TrafficStatistics>();
+        var unanswered = ImmutableDictionary.CreateBuilder<(ServiceKey, DestinationKey), long>();
         var current = new HashSet<(ServiceKey, DestinationKey)>();
         foreach (var (_, (serviceKey, destinations)) in services)
         {
@@ -87,6 +104,7 @@ public sealed class ConntrackCounters
                 current.Add(key);
                 var totals = _totals.GetValueOrDefault(key) ?? new Totals();
                 var (a, i) = active.GetValueOrDefault(key);
+                unanswered[key] = totals.Unanswered;
                 result[key] = accounting
                     ? new TrafficStatistics(totals.Connections, totals.InPackets, totals.OutPackets, totals.InBytes, totals.OutBytes, a, i)
                     : new TrafficStatistics(totals.Connections, ActiveConnections: a, InactiveConnections: i);
@@ -99,6 +117,7 @@ public sealed class ConntrackCounters
             _totals.Remove(gone);
         }
 
+        Unanswered = unanswered.ToImmutable();
         return result.ToImmutable();
     }
 
@@ -110,11 +129,13 @@ public sealed class ConntrackCounters
         _ => null,
     };
 
-    private readonly record struct Seen((ServiceKey, DestinationKey) Key, ulong InPackets, ulong InBytes, ulong OutPackets, ulong OutBytes);
+    /// <param name="Judged">Whether the connection was counted answered or unanswered yet.</param>
+    private readonly record struct Seen((ServiceKey, DestinationKey) Key, ulong InPackets, ulong InBytes, ulong OutPackets, ulong OutBytes, bool Judged);
 
     private sealed class Totals
     {
         public long Connections;
+        public long Unanswered;
         public long InPackets;
         public long InBytes;
         public long OutPackets;

@@ -68,8 +68,8 @@ public sealed class KernelStatisticsPoller(
         try
         {
             _reader ??= KernelStatisticsReader.Create(backend.Name, writerOptions.Value.NetworkNamespace);
-            var table = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            sample = KernelStatisticsSample.From(table, _reader.Backend, clock.GetUtcNow(), Latest);
+            var reading = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            sample = KernelStatisticsSample.From(reading.Table, _reader.Backend, clock.GetUtcNow(), Latest, reading.Unanswered);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -53,17 +53,18 @@ public sealed class KernelStatisticsReader : IDisposable
     }
 
     /// <summary>The table as the kernel holds it, with cumulative counters per service and destination.</summary>
-    public async Task<KernelTable> ReadAsync(CancellationToken cancellationToken)
+    public async Task<KernelStatisticsReading> ReadAsync(CancellationToken cancellationToken)
     {
         var table = await _backend.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (_conntrack is null)
         {
-            return table;
+            return new KernelStatisticsReading(table, null);
         }
 
         // The nftables backend programs IPv4 only.
         var entries = await _conntrack.DumpAsync(AddressFamily.InterNetwork, cancellationToken).ConfigureAwait(false);
-        return table with { DestinationStatistics = _counters.Update(table, entries, AccountingEnabled()) };
+        var statistics = _counters.Update(table, entries, AccountingEnabled());
+        return new KernelStatisticsReading(table with { DestinationStatistics = statistics }, _counters.Unanswered);
     }
 
     /// <summary>Whether conntrack counts packets and bytes in the table's namespace (the sysctl is per namespace).</summary>
@@ -85,3 +86,9 @@ public sealed class KernelStatisticsReader : IDisposable
         _conntrack?.Dispose();
     }
 }
+
+/// <summary>
+/// One reading: the table with its counters and, where conntrack is read (nftables), the connections per destination
+/// left unanswered so far (cumulative; null under IPVS).
+/// </summary>
+public sealed record KernelStatisticsReading(KernelTable Table, IReadOnlyDictionary<(ServiceKey, DestinationKey), long>? Unanswered);

@@ -16,6 +16,15 @@ public sealed record DestinationSample(DestinationKey Key, int Weight, TrafficSt
 {
     /// <summary>The InfluxDB tag and Prometheus label value, as the monitor tags real servers: <c>address:port</c>.</summary>
     public string RealServer => $"{Key.Address}:{Key.Port}";
+
+    /// <summary>Connections left unanswered so far (cumulative, see <see cref="ConntrackCounters"/>); null where not counted (IPVS).</summary>
+    public long? Unanswered { get; init; }
+
+    /// <summary>Connections since the previous reading; null on the first poll or when not counted.</summary>
+    public long? NewConnections { get; init; }
+
+    /// <summary>Connections judged unanswered since the previous reading; null on the first poll or when not counted.</summary>
+    public long? NewUnanswered { get; init; }
 }
 
 /// <summary>One virtual service: counters where the backend has them, else the sums of its destinations'.</summary>
@@ -33,7 +42,9 @@ public sealed record KernelStatisticsSample(DateTimeOffset At, string Backend, T
     /// <summary>Active connections of all services together; null when none was counted.</summary>
     public long? TotalActiveConnections => Sum(Services.Select(s => s.Counters.ActiveConnections));
 
-    public static KernelStatisticsSample From(KernelTable table, string backend, DateTimeOffset at, KernelStatisticsSample? previous)
+    /// <param name="unanswered">Per destination, the connections left unanswered so far (cumulative), where counted.</param>
+    public static KernelStatisticsSample From(KernelTable table, string backend, DateTimeOffset at, KernelStatisticsSample? previous,
+        IReadOnlyDictionary<(ServiceKey, DestinationKey), long>? unanswered = null)
     {
         var interval = previous is null || at <= previous.At ? (TimeSpan?)null : at - previous.At;
         var before = previous?.Services.ToDictionary(s => s.Key);
@@ -46,8 +57,14 @@ public sealed record KernelStatisticsSample(DateTimeOffset At, string Backend, T
             foreach (var destination in service.Destinations.Values)
             {
                 var counters = table.DestinationStatistics.GetValueOrDefault((service.Key, destination.Key)) ?? new TrafficStatistics(null);
-                destinations.Add(new DestinationSample(destination.Key, destination.Weight, counters,
-                    Rates(counters, oldDestinations?.GetValueOrDefault(destination.Key)?.Counters, interval)));
+                var earlier = oldDestinations?.GetValueOrDefault(destination.Key);
+                long? unansweredSoFar = unanswered is null ? null : unanswered.GetValueOrDefault((service.Key, destination.Key));
+                destinations.Add(new DestinationSample(destination.Key, destination.Weight, counters, Rates(counters, earlier?.Counters, interval))
+                {
+                    Unanswered = unansweredSoFar,
+                    NewConnections = interval is null ? null : Delta(counters.Connections, earlier?.Counters.Connections),
+                    NewUnanswered = interval is null ? null : Delta(unansweredSoFar, earlier?.Unanswered),
+                });
             }
 
             var own = table.ServiceStatistics.GetValueOrDefault(service.Key) ?? new TrafficStatistics(null);
@@ -66,7 +83,7 @@ public sealed record KernelStatisticsSample(DateTimeOffset At, string Backend, T
         return new KernelStatisticsSample(at, backend, interval, services);
     }
 
-    /// <summary>The small bus event: per-service totals and rates.</summary>
+    /// <summary>The small bus event: per-service totals and rates, and per destination its connections (what the canary watches).</summary>
     public KernelStatisticsReported ToEvent() => new()
     {
         Backend = Backend,
@@ -74,8 +91,16 @@ public sealed record KernelStatisticsSample(DateTimeOffset At, string Backend, T
         TotalActiveConnections = TotalActiveConnections,
         Services = [.. Services.Select(s => new VirtualServiceTraffic(
             s.Ref, s.Destinations.Count, s.Counters.ActiveConnections, s.Counters.InactiveConnections, s.Counters.Connections,
-            s.Rates?.ConnectionsPerSecond, s.Rates?.InPacketsPerSecond, s.Rates?.OutPacketsPerSecond, s.Rates?.InBytesPerSecond, s.Rates?.OutBytesPerSecond))],
+            s.Rates?.ConnectionsPerSecond, s.Rates?.InPacketsPerSecond, s.Rates?.OutPacketsPerSecond, s.Rates?.InBytesPerSecond, s.Rates?.OutBytesPerSecond)
+        {
+            RealServers = [.. s.Destinations.Select(d => new DestinationTraffic(
+                d.Key.Address, d.Key.Port, d.Weight, d.Counters.ActiveConnections, d.Counters.InactiveConnections,
+                d.NewConnections, d.Rates?.ConnectionsPerSecond, d.NewUnanswered))],
+        })],
     };
+
+    /// <summary>What a cumulative counter added since <paramref name="before"/> (one that went back restarted: all of it).</summary>
+    private static long? Delta(long? now, long? before) => now is not { } n ? null : n >= (before ?? 0) ? n - (before ?? 0) : n;
 
     private static TrafficRates? Rates(TrafficStatistics now, TrafficStatistics? before, TimeSpan? interval)
     {
