@@ -38,7 +38,8 @@ return await ServiceProgram.RunAsync(
         builder.Services.AddSingleton<RecoveryEngine>();
         builder.Services.AddHostedService<RecoveryTicker>();
         builder.Services.AddOptions<CanaryOptions>().Bind(builder.Configuration.GetSection(CanaryOptions.Section))
-            .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Recovery:Canary:DrainTimeout must be positive").ValidateOnStart();
+            .Validate(o => o.DrainTimeout > TimeSpan.Zero, "Recovery:Canary:DrainTimeout must be positive")
+            .Validate(o => o.MinimumConnections >= 1, "Recovery:Canary:MinimumConnections must be at least 1").ValidateOnStart();
         builder.Services.AddSingleton(sp =>
         {
             var configured = sp.GetRequiredService<IOptions<CanaryOptions>>().Value.StateFile;

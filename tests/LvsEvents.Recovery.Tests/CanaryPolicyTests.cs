@@ -230,4 +230,152 @@ public sealed class CanaryPolicyTests
         Assert.InRange(NewShare(restarted.Tick(T0 + 2 * Interval)), 0.495, 0.505);
         Assert.Equal(start.EventId, restarted.Get(Service)!.Id);
     }
+
+    /// <summary>One statistics poll of the service that ended at <paramref name="at"/>: new (and unanswered) connections per server.</summary>
+    private static KernelStatisticsReported Poll(DateTimeOffset at, long toNew, long? unanswered, long toOld1 = 0, long toOld2 = 0, TimeSpan? interval = null, VirtualServiceRef? service = null) => new()
+    {
+        EventId = Guid.CreateVersion7(at), OccurredAt = at, NodeId = "lvs-2", Service = "ipvs-writer", Backend = unanswered is null ? "ipvs" : "nftables",
+        Interval = interval ?? TimeSpan.FromSeconds(5),
+        Services =
+        [
+            new VirtualServiceTraffic(service ?? Service, 3, 0, 0, toNew + toOld1 + toOld2, null, null, null, null, null)
+            {
+                RealServers =
+                [
+                    new DestinationTraffic(New.Address, New.Port, 13, 0, toNew, toNew, toNew / 5.0, unanswered),
+                    new DestinationTraffic(Old1.Address, Old1.Port, 20, 0, toOld1, toOld1, toOld1 / 5.0, unanswered is null ? null : 0),
+                    new DestinationTraffic(Old2.Address, Old2.Port, 10, 0, toOld2, toOld2, toOld2 / 5.0, unanswered is null ? null : 0),
+                ],
+            },
+        ],
+    };
+
+    [Fact]
+    public void Unanswered_connections_above_the_error_rate_roll_back_once_enough_were_sent_caused_by_the_statistics()
+    {
+        var policy = Policy();
+        var start = Start();
+        policy.Handle(start, T0);
+        var step = T0 + Interval;
+        policy.Tick(step);
+
+        // A poll that began before the 30 % step counted traffic at the old weights: left out.
+        Assert.Empty(policy.Handle(Poll(step.AddSeconds(2), 50, 50), step.AddSeconds(2)));
+        Assert.Equal(0, policy.Get(Service)!.KernelConnections);
+        // 9 of 10 unanswered, but 10 connections are too few to judge (minimum 20).
+        Assert.Empty(policy.Handle(Poll(step.AddSeconds(7), 10, 9, 16, 8), step.AddSeconds(7)).OfType<RecoveryDecision>());
+        // Another service's statistics and the same poll delivered twice change nothing.
+        var elsewhere = Poll(step.AddSeconds(8), 100, 100, service: VirtualServiceRef.Tcp("10.0.0.101", 80));
+        Assert.Empty(policy.Handle(elsewhere, step.AddSeconds(8)));
+        var poll = Poll(step.AddSeconds(12), 30, 28, 46, 24);
+        var output = policy.Handle(poll, step.AddSeconds(12));
+
+        var rollback = Assert.Single(output.OfType<RecoveryDecision>());
+        Assert.Equal((RecoveryAction.CanaryRolledBack, AlertSeverity.Warning, start.EventId, poll.EventId), (rollback.Action, rollback.Alert, rollback.CorrelationId, rollback.CausationId));
+        Assert.Equal([start.EventId, poll.EventId], rollback.CausingEvents);
+        Assert.StartsWith("10.0.0.23:8080 left 37 of 40 new connections unanswered at the 30% step (92.5% > max 5.0%; kernel.statistics of lvs-2): rolled back", rollback.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, Assert.Single(output.OfType<SetWeightCommand>()).Weight);
+        Assert.Equal([Old1, Old2], output.OfType<RestoreCommand>().Select(r => r.RealServer).ToList());
+        Assert.All(output.OfType<LvsCommand>(), c => Assert.Equal((start.EventId, rollback.EventId), (c.CorrelationId, c.CausationId)));
+        Assert.Equal(CanaryState.RolledBack, policy.Get(Service)!.State);
+        Assert.Empty(policy.Handle(poll with { EventId = Guid.CreateVersion7(step.AddSeconds(17)), OccurredAt = step.AddSeconds(17) }, step.AddSeconds(17)));
+    }
+
+    [Fact]
+    public void A_duplicate_poll_counts_once()
+    {
+        var policy = Policy();
+        policy.Handle(Start(), T0);
+        var poll = Poll(T0.AddSeconds(5), 15, 15);
+
+        Assert.Empty(policy.Handle(poll, T0.AddSeconds(5)).OfType<RecoveryDecision>());
+        Assert.Empty(policy.Handle(poll, T0.AddSeconds(6)));
+
+        Assert.Equal((15, 15L), (policy.Get(Service)!.KernelConnections, policy.Get(Service)!.KernelUnanswered!.Value));
+        Assert.Equal(CanaryState.Running, policy.Get(Service)!.State);
+    }
+
+    [Fact]
+    public void Unanswered_within_the_error_rate_and_statistics_that_cannot_tell_do_not_roll_back()
+    {
+        var policy = Policy();
+        policy.Handle(Start(), T0);
+
+        // 1 of 25 (4 %) ≤ 5 %: tolerated. Then IPVS's statistics (no unanswered figure) with plenty of traffic.
+        Assert.Empty(policy.Handle(Poll(T0.AddSeconds(5), 25, 1, 150, 75), T0.AddSeconds(5)).OfType<RecoveryDecision>());
+        Assert.Empty(policy.Handle(Poll(T0.AddSeconds(10), 500, null, 3000, 1500), T0.AddSeconds(10)).OfType<RecoveryDecision>());
+
+        var c = policy.Get(Service)!;
+        Assert.Equal((CanaryState.Running, 525, 1L, 5250), (c.State, c.KernelConnections, c.KernelUnanswered!.Value, c.KernelServiceConnections));
+        // The status says what the kernel saw this step.
+        Assert.Equal("kernel this step: 10.0.0.23:8080 got 525 of 5250 new connections (10.0%; weight share 10.4%), 1 unanswered",
+            policy.Status(Service, T0.AddSeconds(11)).Reason);
+    }
+
+    [Fact]
+    public void A_paused_canary_is_still_watched_by_the_kernel()
+    {
+        var policy = Policy();
+        policy.Handle(Start(), T0);
+        policy.Handle(Control(CanaryControl.Pause, T0.AddSeconds(1)), T0.AddSeconds(1));
+
+        var output = policy.Handle(Poll(T0.AddSeconds(5), 20, 20), T0.AddSeconds(5));
+
+        Assert.Equal(RecoveryAction.CanaryRolledBack, Assert.Single(output.OfType<RecoveryDecision>()).Action);
+    }
+
+    [Fact]
+    public void Each_step_decision_records_the_kernel_share_of_the_step_before_against_the_weight_share()
+    {
+        var policy = Policy();
+        policy.Handle(Start(), T0);
+        // The 10 % step (7 against 40/20: 10.4 % of the weight): the kernel gave the new server 41 of 400.
+        policy.Handle(Poll(T0.AddSeconds(5), 20, 0, 120, 60), T0.AddSeconds(5));
+        policy.Handle(Poll(T0.AddSeconds(10), 21, 0, 119, 60), T0.AddSeconds(10));
+
+        var step = Assert.Single(policy.Tick(T0 + Interval).OfType<RecoveryDecision>());
+
+        Assert.Equal(RecoveryAction.CanaryStep, step.Action);
+        Assert.EndsWith("; kernel at 10%: 10.0.0.23:8080 got 41 of 400 new connections (10.3%; weight share 10.4%), 0 unanswered", step.Reason, StringComparison.Ordinal);
+        // The next step counts afresh; with no traffic at all, nothing is said.
+        Assert.Equal((0, 0, (long?)null), (policy.Get(Service)!.KernelConnections, policy.Get(Service)!.KernelServiceConnections, policy.Get(Service)!.KernelUnanswered));
+        Assert.DoesNotContain("kernel", Assert.Single(policy.Tick(T0 + 2 * Interval).OfType<RecoveryDecision>()).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kernel_counts_survive_the_saved_state()
+    {
+        var policy = Policy();
+        policy.Handle(Start(), T0);
+        policy.Handle(Poll(T0.AddSeconds(5), 12, 1, 80, 40), T0.AddSeconds(5));
+
+        var restarted = Policy();
+        restarted.Import(JsonSerializer.Deserialize<CanaryPolicyState>(JsonSerializer.Serialize(policy.Export(), EventJson.Options), EventJson.Options)!);
+
+        var c = restarted.Get(Service)!;
+        Assert.Equal((12, 1L, 132), (c.KernelConnections, c.KernelUnanswered!.Value, c.KernelServiceConnections));
+        // 12 + 8 = 20 sent, 1 + 2 = 3 unanswered: 15 % > 5 %.
+        Assert.Equal(RecoveryAction.CanaryRolledBack, Assert.Single(restarted.Handle(Poll(T0.AddSeconds(10), 8, 2), T0.AddSeconds(10)).OfType<RecoveryDecision>()).Action);
+    }
+
+    [Fact]
+    public void A_canary_state_saved_before_kernel_counts_existed_still_loads()
+    {
+        var policy = Policy();
+        policy.Handle(Start(), T0);
+        var saved = JsonSerializer.SerializeToNode(policy.Export(), EventJson.Options)!;
+        var canary = saved["canaries"]![0]!.AsObject();
+        foreach (var name in canary.Select(p => p.Key).Where(k => k.StartsWith("kernel", StringComparison.Ordinal)).ToList())
+        {
+            canary.Remove(name);
+        }
+
+        var old = saved.ToJsonString();
+        Assert.DoesNotContain("kernel", old, StringComparison.OrdinalIgnoreCase);
+
+        var restarted = Policy();
+        restarted.Import(JsonSerializer.Deserialize<CanaryPolicyState>(old, EventJson.Options)!);
+
+        Assert.Equal((CanaryState.Running, 0, (long?)null), (restarted.Get(Service)!.State, restarted.Get(Service)!.KernelConnections, restarted.Get(Service)!.KernelUnanswered));
+    }
 }

@@ -12,7 +12,11 @@ namespace LvsEvents.Recovery.Policy;
 /// total weight (<see cref="CanaryWeights"/>), the old servers scaled alike; one step per interval; at 100 % (old servers
 /// at 0) it waits one more interval, then completes (draining the old servers if asked).</item>
 /// <item>Watch: the new server's health going down, or its failed probes within the current step exceeding the maximum
-/// error rate, roll back at once: the new server to weight 0, the old servers restored to their configuration.</item>
+/// error rate, roll back at once: the new server to weight 0, the old servers restored to their configuration. So does
+/// the kernel (<c>kernel.statistics</c> of any director: only the VIP's owner sees traffic): once it sent the new server
+/// at least <see cref="CanaryOptions.MinimumConnections"/> new connections within the step, a share of them left
+/// unanswered above the maximum error rate. Each step's decision says what share of the service's new connections the
+/// kernel gave the new server during the step before, against the share of the weight.</item>
 /// <item>Control: status, pause (no further steps, still watched), resume (next step an interval later), abort.</item>
 /// <item>Idempotent: a command or health change seen before changes nothing.</item>
 /// </list>
@@ -28,6 +32,9 @@ public sealed class CanaryPolicy
     private readonly Dictionary<VirtualServiceRef, CanaryRecord> _canaries = [];
     private readonly HashSet<Guid> _seen = [];
     private readonly Queue<Guid> _seenOrder = new();
+    // Statistics polls are remembered apart and not saved: one per poll per director would crowd the saved ids out.
+    private readonly HashSet<Guid> _seenPolls = [];
+    private readonly Queue<Guid> _seenPollOrder = new();
 
     /// <param name="configured">The configured weights of a virtual service's real servers (normalized names), null if it is not configured.</param>
     public CanaryPolicy(CanaryOptions options, string nodeId, Func<VirtualServiceRef, IReadOnlyDictionary<RealServerRef, int>?> configured)
@@ -71,7 +78,7 @@ public sealed class CanaryPolicy
     public IReadOnlyList<LvsEvent> Handle(LvsEvent e, DateTimeOffset now)
     {
         // Probes are not remembered: one a second would crowd the saved ids out, and a redelivered probe only counts twice.
-        if (e.EventId != Guid.Empty && e is not ProbeCompleted && !Remember(e.EventId))
+        if (e.EventId != Guid.Empty && e is not ProbeCompleted && !(e is KernelStatisticsReported ? RememberPoll(e.EventId) : Remember(e.EventId)))
         {
             return [];
         }
@@ -91,6 +98,13 @@ public sealed class CanaryPolicy
             case RealServerHealthChanged { To: HealthState.Down } change when Active(change.RealServer) is { } c:
                 Rollback(c, RecoveryAction.CanaryRolledBack, change.EventId, AlertSeverity.Warning,
                     $"{c.Server} went down ({change.Checker}{(change.Reason is null ? "" : ": " + change.Reason)}) at {Percent(c)}: rolled back", now, output);
+                break;
+            case KernelStatisticsReported statistics:
+                foreach (var c in _canaries.Values.Where(c => c.State is CanaryState.Running or CanaryState.Paused).ToList())
+                {
+                    Kernel(c, statistics, now, output);
+                }
+
                 break;
             case VirtualServiceHealthSnapshot snapshot:
                 if (_canaries.GetValueOrDefault(RealServerNames.Normalize(snapshot.VirtualService)) is { State: CanaryState.Running or CanaryState.Paused } watched
@@ -142,7 +156,7 @@ public sealed class CanaryPolicy
             Weights = c?.Weights ?? [], Probes = c?.Probes ?? 0, FailedProbes = c?.FailedProbes ?? 0,
             ErrorRate = c is { Probes: > 0 } ? c.FailedProbes / (double)c.Probes : null, MaxErrorRate = c?.MaxErrorRate ?? 0,
             NextStepAt = c?.State == CanaryState.Running ? c.NextStepAt : null,
-            Reason = reason ?? c?.Reason ?? (c is null ? $"no canary of {service} on {_nodeId}" : null),
+            Reason = reason ?? c?.Reason ?? (c is null ? $"no canary of {service} on {_nodeId}" : KernelSummary(c, "this step")),
         };
     }
 
@@ -228,20 +242,81 @@ public sealed class CanaryPolicy
         }
     }
 
+    /// <summary>
+    /// Adds one statistics poll to the step's counts: the service's new connections, the new server's, and those of the
+    /// new server left unanswered (null under IPVS, which cannot tell). A poll whose interval began before the step
+    /// started counted traffic at the old weights: left out.
+    /// </summary>
+    private void Kernel(CanaryRecord c, KernelStatisticsReported statistics, DateTimeOffset now, List<LvsEvent> output)
+    {
+        if (statistics.Interval <= TimeSpan.Zero || statistics.OccurredAt - statistics.Interval < c.StepStartedAt
+            || statistics.Services.FirstOrDefault(s => RealServerNames.Normalize(s.VirtualService) == c.Server.VirtualService) is not { } traffic)
+        {
+            return;
+        }
+
+        long service = 0;
+        DestinationTraffic? server = null;
+        foreach (var d in traffic.RealServers)
+        {
+            service += d.NewConnections ?? 0;
+            if (d.Port == c.Server.Port && RealServerNames.Address(d.Address) == c.Server.Address)
+            {
+                server = d;
+            }
+        }
+
+        if (server is null || (service == 0 && server.UnansweredConnections is null or 0))
+        {
+            return;
+        }
+
+        var counted = c with
+        {
+            KernelServiceConnections = c.KernelServiceConnections + service,
+            KernelConnections = c.KernelConnections + (server.NewConnections ?? 0),
+            KernelUnanswered = server.UnansweredConnections is { } u ? (c.KernelUnanswered ?? 0) + u : c.KernelUnanswered,
+        };
+        Set(counted);
+        if (counted.KernelUnanswered is not { } unanswered || counted.KernelConnections < _options.MinimumConnections)
+        {
+            return;
+        }
+
+        // Judged a poll after they were new: a few may be the previous step's; never more than this step's new ones.
+        var left = Math.Min(unanswered, counted.KernelConnections);
+        var rate = left / (double)counted.KernelConnections;
+        if (rate > c.MaxErrorRate)
+        {
+            Rollback(counted, RecoveryAction.CanaryRolledBack, statistics.EventId, AlertSeverity.Warning,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{c.Server.Address}:{c.Server.Port} left {left} of {counted.KernelConnections} new connections unanswered at the {Percent(c)} step ({rate * 100:0.0}% > max {c.MaxErrorRate * 100:0.0}%; kernel.statistics of {statistics.NodeId}): rolled back"),
+                now, output);
+        }
+    }
+
+    /// <summary>What the kernel did with the canary's traffic during its current step (<paramref name="when"/>), or null before any connection.</summary>
+    private static string? KernelSummary(CanaryRecord c, string when) => c.KernelServiceConnections <= 0 || c.Step < 0
+        ? null
+        : string.Create(CultureInfo.InvariantCulture,
+            $"kernel {when}: {c.Server.Address}:{c.Server.Port} got {c.KernelConnections} of {c.KernelServiceConnections} new connections ({c.KernelConnections * 100.0 / c.KernelServiceConnections:0.0}%; weight share {c.Share * 100:0.0}%){(c.KernelUnanswered is { } u ? $", {u} unanswered" : "")}");
+
     /// <summary>Sets the weights of the canary's current step and starts its interval.</summary>
     private void Apply(CanaryRecord c, RecoveryAction action, Guid cause, DateTimeOffset now, List<LvsEvent> output)
     {
         var percent = c.Steps[c.Step];
         var plan = CanaryWeights.For(percent, c.OldWeights.ToDictionary(w => w.Server, w => w.Weight), c.NewConfigured);
         List<CanaryWeight> weights = [new(c.Server, plan.NewWeight), .. plan.OldWeights.OrderBy(p => p.Key.ToString(), StringComparer.Ordinal).Select(p => new CanaryWeight(p.Key, p.Value))];
+        // The step before, as the kernel saw it (its counts and share are still on the record).
+        var before = c.Step > 0 ? KernelSummary(c with { Step = c.Step - 1 }, $"at {c.Steps[c.Step - 1]}%") : null;
         var applied = c with
         {
             State = CanaryState.Running, NextStepAt = now + c.Interval, StepStartedAt = now, Probes = 0, FailedProbes = 0,
-            Share = plan.Share, Weights = weights, Reason = null,
+            Share = plan.Share, Weights = weights, Reason = null, KernelConnections = 0, KernelServiceConnections = 0, KernelUnanswered = null,
         };
         Set(applied);
         var reason = string.Create(CultureInfo.InvariantCulture,
-            $"canary step {c.Step + 1}/{c.Steps.Count}: {c.Server} at {percent}% of the service's weight ({plan.Share * 100:0.0}%): {string.Join(", ", weights.Select(w => $"{w.Server.Address}:{w.Server.Port}={w.Weight}"))}");
+            $"canary step {c.Step + 1}/{c.Steps.Count}: {c.Server} at {percent}% of the service's weight ({plan.Share * 100:0.0}%): {string.Join(", ", weights.Select(w => $"{w.Server.Address}:{w.Server.Port}={w.Weight}"))}{(before is null ? "" : "; " + before)}");
         var decision = Decision(action, c.Server, c.Id, cause, reason, plan.NewWeight, null, now);
         output.Add(decision);
         foreach (var w in weights)
@@ -256,7 +331,8 @@ public sealed class CanaryPolicy
     {
         var done = c with { State = CanaryState.Completed, NextStepAt = now };
         var reason = $"canary of {c.Server} complete: 100% held for {c.Interval:g}" +
-            (c.RemoveOld ? $"; old servers drained ({string.Join(", ", c.OldWeights.Select(w => $"{w.Server.Address}:{w.Server.Port}"))})" : "; old servers left at weight 0");
+            (c.RemoveOld ? $"; old servers drained ({string.Join(", ", c.OldWeights.Select(w => $"{w.Server.Address}:{w.Server.Port}"))})" : "; old servers left at weight 0") +
+            (KernelSummary(c, "at 100%") is { } kernel ? "; " + kernel : "");
         Set(done with { Reason = reason });
         var decision = Decision(RecoveryAction.CanaryCompleted, c.Server, c.Id, c.Id, reason, c.Weights.FirstOrDefault()?.Weight, AlertSeverity.Info, now);
         output.Add(decision);
@@ -319,6 +395,22 @@ public sealed class CanaryPolicy
     private static LvsEvent Command(LvsCommand command, CanaryRecord c, RecoveryDecision decision, DateTimeOffset now) =>
         command with { EventId = Guid.CreateVersion7(now), OccurredAt = now, CorrelationId = c.Id, CausationId = decision.EventId };
 
+    private bool RememberPoll(Guid id)
+    {
+        if (!_seenPolls.Add(id))
+        {
+            return false;
+        }
+
+        _seenPollOrder.Enqueue(id);
+        if (_seenPollOrder.Count > 1000)
+        {
+            _seenPolls.Remove(_seenPollOrder.Dequeue());
+        }
+
+        return true;
+    }
+
     private bool Remember(Guid id)
     {
         if (!_seen.Add(id))
@@ -361,6 +453,15 @@ public sealed record CanaryRecord(
     string RequestedBy)
 {
     public DateTimeOffset StepStartedAt { get; init; }
+
+    /// <summary>New connections of the whole service within the current step, as the kernel statistics counted them.</summary>
+    public long KernelServiceConnections { get; init; }
+
+    /// <summary>New connections the kernel sent the new server within the current step.</summary>
+    public long KernelConnections { get; init; }
+
+    /// <summary>Of the new server's connections, those left unanswered within the current step; null while no statistics could tell (IPVS).</summary>
+    public long? KernelUnanswered { get; init; }
 }
 
 /// <summary>What <see cref="CanaryPolicy"/> saves across restarts.</summary>

@@ -9,7 +9,7 @@ namespace LvsEvents.Recovery.Service;
 
 /// <summary>
 /// The canary policy behind its own lock (apart from self-healing: a canary's watch never waits on a ramp's save):
-/// canary commands from any node and this node's health events in, decisions, commands and status out through the
+/// canary commands from any node, this node's health events and every director's kernel statistics in, decisions, commands and status out through the
 /// emitter. The state is saved after each change, after emitting (a crash in between re-decides on redelivery).
 /// </summary>
 public sealed class CanaryEngine
@@ -59,7 +59,10 @@ public sealed class CanaryEngine
     /// <summary>False while no canary runs: health batches then need not even be read.</summary>
     public bool Watching => _watching;
 
-    /// <summary>Canary commands meant for this node, and this node's health events about a new server under watch.</summary>
+    /// <summary>
+    /// Canary commands meant for this node, this node's health events about a new server under watch, and any
+    /// director's kernel statistics while a canary runs (only the director holding the VIP sees its traffic).
+    /// </summary>
     public bool Relevant(LvsEvent e) => e switch
     {
         CanaryStartCommand c => c.TargetNode is null || c.TargetNode == NodeId,
@@ -67,6 +70,7 @@ public sealed class CanaryEngine
         ProbeCompleted p => e.NodeId == NodeId && _watching && _policy.Watches(p.RealServer),
         RealServerHealthChanged h => e.NodeId == NodeId && _watching && _policy.Watches(h.RealServer),
         VirtualServiceHealthSnapshot => e.NodeId == NodeId && _watching,
+        KernelStatisticsReported => _watching,
         _ => false,
     };
 
