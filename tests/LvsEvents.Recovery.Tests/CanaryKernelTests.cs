@@ -492,7 +492,7 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
     private static string LvsctlPath() => RepositoryBuild("cli/lvsctl", "lvsctl.dll");
 
     /// <summary>A program of this repository as built in the same configuration as this test (./test.sh builds them all).</summary>
-    private static string RepositoryBuild(string project, string dll)
+    internal static string RepositoryBuild(string project, string dll)
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
