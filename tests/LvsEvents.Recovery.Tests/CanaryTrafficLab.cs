@@ -260,15 +260,16 @@ public sealed class CanaryTrafficLab : IDisposable
 /// <summary>
 /// Client traffic through the VIP: from a dedicated thread in the client namespace, a new connection every
 /// <c>period</c>; each waits at most <see cref="Timeout"/> for the handshake, then closes (with a reset when answered).
-/// Counts answered and unanswered connections with when each was decided. Bounded: stops on Dispose.
+/// Counts answered and unanswered connections with when each was started and decided. Bounded: stops on Dispose.
 /// </summary>
 public sealed class ClientTraffic : IDisposable
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
+    /// <summary>Generous: on a loaded machine a completed handshake can take a while to be reported to this process.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
     private readonly Lock _gate = new();
-    private readonly List<(DateTimeOffset At, bool Answered)> _outcomes = [];
+    private readonly List<Outcome> _outcomes = [];
     private int _pending;
 
     public ClientTraffic(string ns, string host, int port, TimeSpan period)
@@ -286,7 +287,10 @@ public sealed class ClientTraffic : IDisposable
         _thread.Start();
     }
 
-    public IReadOnlyList<(DateTimeOffset At, bool Answered)> Outcomes
+    /// <summary>One connection: when it was opened, when it was decided, whether the handshake completed, else why not.</summary>
+    public sealed record Outcome(DateTimeOffset Started, DateTimeOffset At, bool Answered, string? Error);
+
+    public IReadOnlyList<Outcome> Outcomes
     {
         get
         {
@@ -302,12 +306,14 @@ public sealed class ClientTraffic : IDisposable
         // Made on this thread, so in the client namespace; the connect completes wherever.
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { LingerState = new LingerOption(true, 0) };
         var timeout = new CancellationTokenSource(Timeout);
+        var started = DateTimeOffset.UtcNow;
         Interlocked.Increment(ref _pending);
         _ = socket.ConnectAsync(target, timeout.Token).AsTask().ContinueWith(t =>
         {
             lock (_gate)
             {
-                _outcomes.Add((DateTimeOffset.UtcNow, t.IsCompletedSuccessfully));
+                _outcomes.Add(new Outcome(started, DateTimeOffset.UtcNow, t.IsCompletedSuccessfully,
+                    t.IsCanceled ? "timeout" : t.Exception?.InnerException?.Message));
             }
 
             socket.Dispose();
