@@ -384,11 +384,21 @@ public sealed partial class DrillCommand : ICommandGroup
             var wait = TimeSpan.FromSeconds(5) < settings.Duration ? TimeSpan.FromSeconds(5) : settings.Duration;
             IReadOnlyList<DrillStep> steps = [];
             var deadline = DateTimeOffset.UtcNow + wait + settings.Grace;
+            DateTimeOffset? firstRefusal = null;
             while (DateTimeOffset.UtcNow < deadline)
             {
                 steps = (await ReadAsync(drill.OccurredAt - TimeSpan.FromSeconds(1), [EventTypes.DrillStep]).ConfigureAwait(false)).OfType<DrillStep>().Where(s => s.DrillId == drill.EventId).ToList();
                 var answered = steps.Select(s => s.NodeId).ToHashSet(StringComparer.Ordinal);
-                if (steps.Any(s => s.Step == DrillStepKind.Refused) || (steps.Count > 0 && (expected is null || expected.All(answered.Contains))))
+                if (steps.Any(s => s.Step == DrillStepKind.Refused))
+                {
+                    // One refusal decides; the other directors' answers, if they come within a second, say where else.
+                    firstRefusal ??= DateTimeOffset.UtcNow;
+                    if (drill.Nodes is null || drill.Nodes.All(answered.Contains) || DateTimeOffset.UtcNow - firstRefusal > TimeSpan.FromSeconds(1))
+                    {
+                        break;
+                    }
+                }
+                else if (steps.Count > 0 && (expected is null || expected.All(answered.Contains)))
                 {
                     break;
                 }
