@@ -37,8 +37,9 @@ public sealed record VirtualServiceTraffic(
 /// <param name="ConnectionsPerSecond"><paramref name="NewConnections"/> per second of the interval.</param>
 /// <param name="UnansweredConnections">
 /// Connections found still without a single reply packet (conntrack status without IPS_SEEN_REPLY) one poll after they
-/// were first seen: counted at this poll, so they were new one poll earlier. nftables only; null under IPVS, whose
-/// counters have no such figure (its connection table is not conntrack's and keeps no "reply seen" state).
+/// were first seen: counted at this poll, so they were new one poll earlier. nftables TCP/SCTP services only; null
+/// under IPVS, whose counters have no such figure (its connection table is not conntrack's and keeps no "reply seen"
+/// state), and for UDP, whose flows need not be answered.
 /// </param>
 public sealed record DestinationTraffic(
     string Address,

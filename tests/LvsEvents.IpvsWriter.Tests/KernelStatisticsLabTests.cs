@@ -174,6 +174,80 @@ public sealed class KernelStatisticsLabTests(ITestOutputHelper output) : IDispos
         Assert.True(emitter.OfType<KernelStatisticsReported>().Count >= Batches + 3);
     }
     [Fact(Timeout = 120_000)]
+    public async Task Connections_to_a_server_that_drops_the_clients_are_unanswered_at_the_next_poll_and_counted_once()
+    {
+        const int attempts = 60;
+        _lab.StartHttp(1, 8080);
+        _lab.StartHttp(2, 8080);
+        // rs2 drops what the client sends it, as a firewall on the server would.
+        var rs2 = _lab.RealServerNamespaces[1];
+        WriterLab.Run("ip", $"netns exec {rs2} nft add table inet lvw");
+        WriterLab.Run("ip", $"netns exec {rs2} nft add chain inet lvw input {{ type filter hook input priority 0 ; }}");
+        WriterLab.Run("ip", $"netns exec {rs2} nft add rule inet lvw input ip saddr {_lab.ClientAddress} tcp dport 8080 drop");
+        var config = $$"""
+            virtual_server {{_lab.Vip}} 80 {
+                lb_algo wrr
+                lb_kind NAT
+                protocol TCP
+                real_server {{_lab.RealServer(1)}} 8080 {
+                    weight 1
+                }
+                real_server {{_lab.RealServer(2)}} 8080 {
+                    weight 1
+                }
+            }
+            """;
+        using var backend = new NftablesBackend(new LibNftables(_lab.Director));
+        using var reconciler = new Reconciler(backend, new RecordingEmitter(), Config.Parse(config), TimeProvider.System, Config.Log<Reconciler>());
+        await reconciler.ResyncAsync(default);
+        var emitter = new RecordingEmitter();
+        using var poller = new KernelStatisticsPoller(backend, emitter, new ServiceIdentity(_lab.Id, "ipvs-writer"),
+            Options.Create(new KernelStatisticsOptions()), Options.Create(new WriterOptions { NetworkNamespace = _lab.Director }),
+            TimeProvider.System, NullLogger<KernelStatisticsPoller>.Instance);
+        await poller.PollAsync(default);
+
+        // Connections from the client, all at once; each waits up to 2 s for its handshake (rs1's come in well under).
+        var sockets = WriterLab.InNamespace(_lab.Client, () => Enumerable.Range(0, attempts)
+            .Select(_ => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)).ToList());
+        var connects = sockets.Select(async socket =>
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                await socket.ConnectAsync(System.Net.IPAddress.Parse(_lab.Vip), 80, timeout.Token);
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }).ToList();
+        var answered = (await Task.WhenAll(connects)).Count(a => a);
+        var seen = (await poller.PollAsync(default))!;
+        var judged = (await poller.PollAsync(default))!;
+        var again = (await poller.PollAsync(default))!;
+        foreach (var socket in sockets)
+        {
+            socket.Dispose();
+        }
+
+        DestinationSample At(KernelStatisticsSample sample, int server) => sample.Services.Single().Destinations.Single(d => d.Key.Address == _lab.RealServer(server));
+        output.WriteLine($"{answered} of {attempts} answered; rs1 new {At(seen, 1).NewConnections}, rs2 new {At(seen, 2).NewConnections}; " +
+                         $"unanswered at the polls: rs2 {At(seen, 2).NewUnanswered}, {At(judged, 2).NewUnanswered}, {At(again, 2).NewUnanswered}; rs1 {At(judged, 1).NewUnanswered}");
+        Assert.InRange(answered, 1, attempts - 1);
+        Assert.Equal(answered, At(seen, 1).NewConnections);
+        Assert.Equal(attempts - answered, At(seen, 2).NewConnections);
+        // Seen first without a reply: not judged yet. At the next poll still none: unanswered, once.
+        Assert.Equal(0, At(seen, 2).NewUnanswered);
+        Assert.Equal(attempts - answered, At(judged, 2).NewUnanswered);
+        Assert.Equal(0, At(again, 2).NewUnanswered);
+        Assert.Equal(0, At(judged, 1).NewUnanswered);
+        var reported = emitter.OfType<KernelStatisticsReported>()[^2].Services.Single().RealServers;
+        Assert.Equal((long?)(attempts - answered), reported.Single(d => d.Address == _lab.RealServer(2)).UnansweredConnections);
+        Assert.Equal(0, reported.Single(d => d.Address == _lab.RealServer(1)).UnansweredConnections);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Twenty_thousand_udp_flows_are_counted_inactive_per_destination_and_a_poll_stays_fast()
     {
         const int flows = 20_000;

@@ -104,6 +104,24 @@ public sealed class KernelStatisticsSampleTests
     }
 
     [Fact]
+    public void Udp_flows_are_never_judged_unanswered()
+    {
+        var dns = new ServiceKey("UDP", "10.0.0.1", 53);
+        var table = KernelTable.Of([KernelService.Create(dns, "rr", null, null, [new KernelDestination(Rs1, 1)])]);
+        ConntrackEntry Flow(uint id) => new(id, ConntrackEntry.Udp, IPAddress.Parse("10.9.0.2"), (ushort)(40000 + id), IPAddress.Parse(dns.Address), 53,
+            IPAddress.Parse(Rs1.Address), (ushort)Rs1.Port, 0x8u, null, null, null, null, null, null);
+        var counters = new ConntrackCounters();
+
+        counters.Update(table, [Flow(1)], accounting: false);
+        var second = counters.Update(table, [Flow(1)], accounting: false);
+
+        Assert.Equal(1, second[(dns, Rs1)].Connections);
+        Assert.False(counters.Unanswered.ContainsKey((dns, Rs1)));
+        var sample = KernelStatisticsSample.From(table with { DestinationStatistics = second }, "nftables", T0, null, counters.Unanswered);
+        Assert.Null(sample.Services.Single().Destinations.Single().Unanswered);
+    }
+
+    [Fact]
     public void The_event_carries_each_destinations_new_and_unanswered_connections_of_the_interval()
     {
         var unanswered = new Dictionary<(ServiceKey, DestinationKey), long> { [(Web, Rs1)] = 2, [(Web, Rs2)] = 0 };

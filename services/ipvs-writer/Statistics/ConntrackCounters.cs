@@ -17,7 +17,7 @@ namespace LvsEvents.IpvsWriter.Statistics;
 /// services are not matched (the mark is not in the tuple). A connection is <em>unanswered</em> when the dump after the
 /// one that first saw it still finds no reply packet (status without IPS_SEEN_REPLY): judged one poll later, so that a
 /// handshake caught in flight is not counted (a refused connection got a reset, a reply: it is answered); an entry gone
-/// by then is not judged. Not thread-safe: one poller calls it.
+/// by then is not judged. TCP and SCTP only: a UDP flow need not be answered (syslog). Not thread-safe: one poller calls it.
 /// </summary>
 public sealed class ConntrackCounters
 {
@@ -26,7 +26,7 @@ public sealed class ConntrackCounters
     private Dictionary<uint, Seen> _seen = [];
     private readonly Dictionary<(ServiceKey, DestinationKey), Totals> _totals = [];
 
-    /// <summary>Per destination of the last <see cref="Update"/>: connections judged unanswered so far (cumulative, like connections).</summary>
+    /// <summary>Per TCP/SCTP destination of the last <see cref="Update"/>: connections judged unanswered so far (cumulative, like connections).</summary>
     public ImmutableDictionary<(ServiceKey, DestinationKey), long> Unanswered { get; private set; } = ImmutableDictionary<(ServiceKey, DestinationKey), long>.Empty;
 
     /// <summary>Counts <paramref name="entries"/> against <paramref name="table"/>: statistics for every destination of its address/port services.</summary>
@@ -73,7 +73,7 @@ public sealed class ConntrackCounters
             if (_seen.TryGetValue(entry.Id, out var before) && before.Key == key)
             {
                 totals.Add(now, before);
-                if (!before.Judged && !replied)
+                if (!before.Judged && !replied && entry.Protocol != ConntrackEntry.Udp)
                 {
                     // A poll interval and still not one packet back.
                     totals.Unanswered++;
@@ -104,7 +104,11 @@ public sealed class ConntrackCounters
                 current.Add(key);
                 var totals = _totals.GetValueOrDefault(key) ?? new Totals();
                 var (a, i) = active.GetValueOrDefault(key);
-                unanswered[key] = totals.Unanswered;
+                if (serviceKey.Protocol != "UDP")
+                {
+                    unanswered[key] = totals.Unanswered;
+                }
+
                 result[key] = accounting
                     ? new TrafficStatistics(totals.Connections, totals.InPackets, totals.OutPackets, totals.InBytes, totals.OutBytes, a, i)
                     : new TrafficStatistics(totals.Connections, ActiveConnections: a, InactiveConnections: i);

@@ -42,7 +42,7 @@ public sealed record KernelStatisticsSample(DateTimeOffset At, string Backend, T
     /// <summary>Active connections of all services together; null when none was counted.</summary>
     public long? TotalActiveConnections => Sum(Services.Select(s => s.Counters.ActiveConnections));
 
-    /// <param name="unanswered">Per destination, the connections left unanswered so far (cumulative), where counted.</param>
+    /// <param name="unanswered">Per destination, the connections left unanswered so far (cumulative), where counted (absent: null).</param>
     public static KernelStatisticsSample From(KernelTable table, string backend, DateTimeOffset at, KernelStatisticsSample? previous,
         IReadOnlyDictionary<(ServiceKey, DestinationKey), long>? unanswered = null)
     {
@@ -58,7 +58,7 @@ public sealed record KernelStatisticsSample(DateTimeOffset At, string Backend, T
             {
                 var counters = table.DestinationStatistics.GetValueOrDefault((service.Key, destination.Key)) ?? new TrafficStatistics(null);
                 var earlier = oldDestinations?.GetValueOrDefault(destination.Key);
-                long? unansweredSoFar = unanswered is null ? null : unanswered.GetValueOrDefault((service.Key, destination.Key));
+                long? unansweredSoFar = unanswered is not null && unanswered.TryGetValue((service.Key, destination.Key), out var u) ? u : null;
                 destinations.Add(new DestinationSample(destination.Key, destination.Weight, counters, Rates(counters, earlier?.Counters, interval))
                 {
                     Unanswered = unansweredSoFar,
