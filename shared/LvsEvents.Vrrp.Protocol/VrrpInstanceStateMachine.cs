@@ -25,6 +25,7 @@ public sealed class VrrpInstanceStateMachine
     // Evidence for the next transition: what was last seen, and since when nothing acceptable arrived.
     private (IPAddress From, int Priority, DateTimeOffset At)? _lastSeen;
     private DateTimeOffset _silentSince;
+    private DateTimeOffset _backupSince;
     private bool _priorityZeroPending;
     private bool _discardingLowerPriority;
     private DateTimeOffset? _preemptAllowedAt;
@@ -231,6 +232,11 @@ public sealed class VrrpInstanceStateMachine
 
     private VrrpDecision BackupReceived(VrrpAdvertisement advert, DateTimeOffset now)
     {
+        // Adverts are timed at their arrival (the kernel's receive timestamp), and one that waited in the socket from
+        // before this backup period began (queued while the instance was starting) must not date the master-down
+        // timer before it: it counts as arriving when the period began, which is where the timer started anyway.
+        if (now < _backupSince)
+            now = _backupSince;
         if (advert.Priority == 0)
         {
             // The master is leaving: take over after Skew_Time, so the highest-priority backup wins the race.
@@ -319,9 +325,12 @@ public sealed class VrrpInstanceStateMachine
     private void BecomeMaster(List<VrrpAction> actions, DateTimeOffset now, VrrpTransitionReason reason, VrrpEvidence evidence)
     {
         var from = State;
-        // keepalived sends the advert first so the old master drops the VIPs before our gratuitous ARPs.
-        actions.Add(new SendAdvertisement(BuildAdvertisement(_effectivePriority)));
+        // The VIPs go on first, as keepalived does (vrrp_state_become_master adds them before its first advert): the
+        // RFC's takeover (RFC 3768 / 5798 §6.4.2: advert, gratuitous ARPs, Master) does not order the addresses, and
+        // they are what clients wait for. The advert still precedes our gratuitous ARPs, so that a preempted master
+        // drops the VIPs before the LAN is told they moved.
         actions.Add(new AcquireVirtualAddresses());
+        actions.Add(new SendAdvertisement(BuildAdvertisement(_effectivePriority)));
         actions.Add(new SendGratuitousArps(GratuitousArpReason.BecameMaster));
         State = VrrpState.Master;
         _deadline = now + _options.AdvertisementInterval;
@@ -340,6 +349,7 @@ public sealed class VrrpInstanceStateMachine
         State = VrrpState.Backup;
         _deadline = now + MasterDownInterval;
         _silentSince = now;
+        _backupSince = now;
         _priorityZeroPending = false;
         _discardingLowerPriority = false;
         // A fresh backup period starts a fresh preempt_delay (keepalived clears it when leaving FAULT too).

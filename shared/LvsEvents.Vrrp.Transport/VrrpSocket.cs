@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using LvsEvents.Vrrp.Protocol;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;
@@ -85,6 +86,8 @@ public sealed class VrrpSocket : IDisposable
         SetOption(socket, SOL_IP, IP_MULTICAST_LOOP, Int(0));
         SetOption(socket, SOL_IP, IP_MULTICAST_IF, MembershipRequest(IPAddress.Any, options.SourceAddress, index));
         SetOption(socket, SOL_IP, IP_PKTINFO, Int(1));
+        // The kernel's receive time of each advert: the master-down timer starts there, not when a thread read it.
+        SetOption(socket, SOL_SOCKET, SO_TIMESTAMPNS, Int(1));
         if (options.JoinMulticastGroup)
         {
             SetOption(socket, SOL_IP, IP_ADD_MEMBERSHIP, MembershipRequest(MulticastGroup, options.SourceAddress, index));
@@ -96,49 +99,171 @@ public sealed class VrrpSocket : IDisposable
         }
     }
 
-    /// <summary>Waits for the next protocol-112 datagram on the interface.</summary>
+    /// <summary>
+    /// Waits for the next protocol-112 datagram on the interface: <see cref="Receive"/> on the thread pool, in
+    /// short waits so that cancellation is seen within <see cref="AsyncPollInterval"/>.
+    /// </summary>
     public async ValueTask<VrrpPacket> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         while (true)
         {
-            var result = await _socket.ReceiveMessageFromAsync(_receiveBuffer, SocketFlags.None,
-                new IPEndPoint(IPAddress.Any, 0), cancellationToken).ConfigureAwait(false);
-            if (TryParse(_receiveBuffer.AsSpan(0, result.ReceivedBytes), result.PacketInformation.Interface,
-                    InterfaceName, out var packet))
+            cancellationToken.ThrowIfCancellationRequested();
+            if (await Task.Run(() => Receive(AsyncPollInterval), cancellationToken).ConfigureAwait(false) is { } packet)
             {
                 return packet;
             }
-            // A datagram too short to carry an IP header cannot come from the kernel's raw path; skip it.
         }
     }
 
+    private static readonly TimeSpan AsyncPollInterval = TimeSpan.FromMilliseconds(50);
+
     /// <summary>
     /// Blocking receive for a dedicated receive thread: the next datagram, or null when <paramref name="timeout"/>
-    /// passes first (so the thread can look at its cancellation token).
+    /// passes first (so the thread can look at its cancellation token). Read with recvmsg so that the kernel's
+    /// receive timestamp (SO_TIMESTAMPNS) comes with it, as <see cref="VrrpPacket.KernelReceivedAt"/>.
     /// </summary>
-    public VrrpPacket? Receive(TimeSpan timeout)
+    public unsafe VrrpPacket? Receive(TimeSpan timeout)
     {
-        _socket.ReceiveTimeout = (int)Math.Max(1, timeout.TotalMilliseconds);
-        while (true)
+        var handle = _socket.SafeHandle;
+        var added = false;
+        // Held for the whole wait: a Dispose on another thread must not close (and let the kernel reuse) the fd under us.
+        handle.DangerousAddRef(ref added);
+        try
         {
-            var flags = SocketFlags.None;
-            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
-            int received;
-            IPPacketInformation info;
-            try
+            var fd = (int)handle.DangerousGetHandle();
+            var deadline = Environment.TickCount64 + (long)Math.Max(1, timeout.TotalMilliseconds);
+            var control = stackalloc byte[ControlBufferSize];
+            while (true)
             {
-                received = _socket.ReceiveMessageFrom(_receiveBuffer, ref flags, ref from, out info);
+                var remaining = deadline - Environment.TickCount64;
+                if (remaining <= 0)
+                {
+                    return null;
+                }
+                var poll = new pollfd { fd = fd, events = POLLIN };
+                var ready = LibC.poll(&poll, 1, (int)remaining);
+                if (ready < 0 && errno == EINTR)
+                {
+                    continue;
+                }
+                if (ready < 0)
+                {
+                    throw new SocketException(errno);
+                }
+                if (ready == 0)
+                {
+                    return null;
+                }
+                fixed (byte* buffer = _receiveBuffer)
+                {
+                    var vector = new IoVector { Base = buffer, Length = (nuint)_receiveBuffer.Length };
+                    var message = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = ControlBufferSize };
+                    var received = RecvMsg(fd, &message, MSG_DONTWAIT);
+                    if (received < 0)
+                    {
+                        var code = Marshal.GetLastPInvokeError();
+                        if (code == EINTR || code == EAGAIN)
+                        {
+                            continue;
+                        }
+                        throw new SocketException(code);
+                    }
+                    var (interfaceIndex, stamp) = ReadControl(control, (int)message.ControlLength);
+                    if (TryParse(_receiveBuffer.AsSpan(0, (int)received), interfaceIndex, InterfaceName, out var packet))
+                    {
+                        return packet with { KernelReceivedAt = stamp };
+                    }
+                }
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+        }
+        finally
+        {
+            if (added)
             {
-                return null;
-            }
-            if (TryParse(_receiveBuffer.AsSpan(0, received), info.Interface, InterfaceName, out var packet))
-            {
-                return packet;
+                handle.DangerousRelease();
             }
         }
     }
+
+    /// <summary>Whether a datagram is queued on the socket right now (poll, no wait).</summary>
+    public unsafe bool HasPendingPacket()
+    {
+        var handle = _socket.SafeHandle;
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var poll = new pollfd { fd = (int)handle.DangerousGetHandle(), events = POLLIN };
+            return LibC.poll(&poll, 1, 0) > 0 && (poll.revents & POLLIN) != 0;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    // Two control messages come with each datagram: the timestamp (16 + 16 bytes) and IP_PKTINFO (16 + 12, aligned to 32).
+    private const int ControlBufferSize = 128;
+    private const int ControlHeaderLength = 16;
+
+    /// <summary>The receiving interface (IP_PKTINFO) and the kernel's receive time (SCM_TIMESTAMPNS) among the control messages.</summary>
+    private static unsafe (int InterfaceIndex, DateTimeOffset? Stamp) ReadControl(byte* control, int length)
+    {
+        var interfaceIndex = 0;
+        DateTimeOffset? stamp = null;
+        var offset = 0;
+        while (offset + ControlHeaderLength <= length)
+        {
+            // struct cmsghdr (64-bit): size_t cmsg_len, int cmsg_level, int cmsg_type, then the data.
+            var messageLength = (int)*(ulong*)(control + offset);
+            var level = *(int*)(control + offset + 8);
+            var type = *(int*)(control + offset + 12);
+            if (messageLength < ControlHeaderLength || offset + messageLength > length)
+            {
+                break;
+            }
+            var data = control + offset + ControlHeaderLength;
+            if (level == SOL_SOCKET && type == SCM_TIMESTAMPNS && messageLength >= ControlHeaderLength + 16)
+            {
+                var seconds = *(long*)data;
+                var nanoseconds = *(long*)(data + 8);
+                stamp = DateTimeOffset.UnixEpoch.AddTicks(seconds * TimeSpan.TicksPerSecond + nanoseconds / 100);
+            }
+            else if (level == SOL_IP && type == IP_PKTINFO && messageLength >= ControlHeaderLength + 4)
+            {
+                interfaceIndex = *(int*)data;
+            }
+            offset += (messageLength + 7) & ~7;
+        }
+        return (interfaceIndex, stamp);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct IoVector
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    // struct msghdr (64-bit): name, namelen (+ padding), iov, iovlen, control, controllen, flags.
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct MessageHeader
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVector* Vectors;
+        public nuint VectorCount;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    // Declared here with the layout above rather than through Tmds.LibC's structs; errno is captured by the runtime.
+    [DllImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    private static extern unsafe nint RecvMsg(int fd, MessageHeader* message, int flags);
 
     /// <summary>Blocking send of one advert (see <see cref="Receive"/>), to 224.0.0.18 or a unicast peer.</summary>
     public void Send(VrrpAdvertisement advertisement, IPAddress? destination = null)

@@ -56,7 +56,8 @@ public static class Lab
 
     public static void AssertBecameMaster(this VrrpDecision decision, VrrpTransitionReason reason)
     {
-        Assert.Equal([typeof(SendAdvertisement), typeof(AcquireVirtualAddresses), typeof(SendGratuitousArps), typeof(StateTransition)], decision.Kinds());
+        // The VIPs first (what clients wait for, as keepalived), then the advert, then the gratuitous ARPs that follow it.
+        Assert.Equal([typeof(AcquireVirtualAddresses), typeof(SendAdvertisement), typeof(SendGratuitousArps), typeof(StateTransition)], decision.Kinds());
         var t = decision.Transition();
         Assert.Equal(VrrpState.Master, t.To);
         Assert.Equal(reason, t.Reason);

@@ -23,7 +23,7 @@ public class VrrpInstanceStateMachineTests
 
         var up = m.OnTimer(T0 + Mdi100);
         up.AssertBecameMaster(VrrpTransitionReason.MasterDownTimerExpired);
-        Assert.Equal(100, Assert.IsType<SendAdvertisement>(up.Actions[0]).Priority);
+        Assert.Equal(100, Assert.Single(up.OfType<SendAdvertisement>()).Priority);
         var evidence = up.Transition().Evidence;
         Assert.Equal(3, evidence.MissedAdverts);
         Assert.Equal(Mdi100, evidence.MasterDownInterval);
@@ -43,6 +43,25 @@ public class VrrpInstanceStateMachineTests
             Assert.Equal(255, Assert.IsType<SendAdvertisement>(Assert.Single(tick.Actions)).Priority);
             Assert.Equal(At(i + 1), m.NextDeadline);
         }
+    }
+
+    [Fact]
+    public void An_advert_timed_before_the_backup_started_does_not_bring_its_takeover_forward()
+    {
+        // Adverts are timed by the kernel's receive timestamp; one queued in the socket while the instance was still
+        // starting arrives "before" the start. It must not put the deadline earlier than a full interval after it.
+        var m = Started(Options(100), At(5));
+        Assert.True(m.Hear(Peer(20), 200, At(4.5)).IsEmpty);
+        Assert.Equal(At(5) + Mdi100, m.NextDeadline);
+        Assert.True(m.OnTimer(At(4.5) + Mdi100).IsEmpty);
+        Assert.Equal(VrrpState.Backup, m.State);
+        // An advert after the start is timed as it came, as before.
+        Assert.True(m.Hear(Peer(20), 200, At(5.25)).IsEmpty);
+        Assert.Equal(At(5.25) + Mdi100, m.NextDeadline);
+        // The same holds for a priority-0 advert: Skew_Time from the start at the earliest.
+        var n = Started(Options(100), At(5));
+        Assert.True(n.Hear(Peer(20), 0, At(4)).IsEmpty);
+        Assert.Equal(At(5) + n.SkewTime, n.NextDeadline);
     }
 
     [Fact]
@@ -196,7 +215,7 @@ public class VrrpInstanceStateMachineTests
         };
         var m = Started(options);
         var up = m.OnTimer(T0 + Mdi100);
-        var advert = Assert.IsType<SendAdvertisement>(up.Actions[0]).Advertisement;
+        var advert = Assert.Single(up.OfType<SendAdvertisement>()).Advertisement;
         Assert.Equal(KeepalivedCaptures.Payload(KeepalivedCaptures.V2PassPriority100), advert.Encode(KeepalivedCaptures.Sender, Group));
 
         var stop = m.Shutdown(At(10));

@@ -18,11 +18,17 @@ public interface IVrrpInstanceLink : IDisposable
     /// <summary>Blocks for the next packet; null after <paramref name="timeout"/>.</summary>
     VrrpPacket? Receive(TimeSpan timeout);
 
+    /// <summary>Whether a packet is waiting to be read (so that a due master-down timer can let it be read first).</summary>
+    bool HasPendingPacket();
+
     /// <summary>To 224.0.0.18, or to every unicast peer.</summary>
     void Send(VrrpAdvertisement advertisement);
 
     /// <returns>whether the address was added (false: it was already there).</returns>
     bool AddAddress(VirtualAddress address);
+
+    /// <summary>Runs <see cref="AddAddress"/>'s code once without changing anything (a warm-up before the first takeover).</summary>
+    void RehearseAddressAdd(VirtualAddress address);
 
     /// <returns>whether the address was removed (false: it was not there).</returns>
     bool RemoveAddress(VirtualAddress address);

@@ -7,18 +7,18 @@ using LvsEvents.Vrrp.Transport;
 namespace LvsEvents.Vrrp.Speaking;
 
 /// <summary>
-/// The real link: a raw protocol-112 socket on the instance's interface, rtnetlink for VIPs,
+/// The real link: a raw protocol-112 socket on the instance's interface, rtnetlink for VIPs (by remembered index),
 /// AF_PACKET for gratuitous ARP; all opened in the configured network namespace (or this one).
 /// </summary>
 public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
 {
     private readonly VrrpSocket _socket;
-    private readonly InterfaceAddresses _addresses;
+    private readonly IndexedInterfaceAddresses _addresses;
     private readonly string? _namespace;
     private readonly IReadOnlyList<IPAddress> _unicastPeers;
     private readonly ConcurrentDictionary<string, GratuitousArpSender> _arpSenders = new();
 
-    private LinuxVrrpInstanceLink(VrrpSocket socket, InterfaceAddresses addresses, string? ns, IReadOnlyList<IPAddress> unicastPeers)
+    private LinuxVrrpInstanceLink(VrrpSocket socket, IndexedInterfaceAddresses addresses, string? ns, IReadOnlyList<IPAddress> unicastPeers)
     {
         _socket = socket;
         _addresses = addresses;
@@ -38,7 +38,7 @@ public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
             });
             try
             {
-                return new LinuxVrrpInstanceLink(socket, InterfaceAddresses.Open(), networkNamespace, unicastPeers);
+                return new LinuxVrrpInstanceLink(socket, IndexedInterfaceAddresses.Open(), networkNamespace, unicastPeers);
             }
             catch
             {
@@ -50,6 +50,8 @@ public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
     public IPAddress SourceAddress => _socket.SourceAddress;
 
     public VrrpPacket? Receive(TimeSpan timeout) => _socket.Receive(timeout);
+
+    public bool HasPendingPacket() => _socket.HasPendingPacket();
 
     public void Send(VrrpAdvertisement advertisement)
     {
@@ -66,7 +68,12 @@ public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
 
     public bool AddAddress(VirtualAddress address) => _addresses.Add(address);
 
+    public void RehearseAddressAdd(VirtualAddress address) => _addresses.RehearseAdd(address);
+
     public bool RemoveAddress(VirtualAddress address) => _addresses.Remove(address);
+
+    /// <summary>Looks up the VIPs' interface indexes now, so that becoming master adds each VIP in one netlink round trip.</summary>
+    public void PrepareAddresses(IEnumerable<string> interfaces) => _addresses.Prepare(interfaces);
 
     /// <summary>Opens the AF_PACKET senders now, so that becoming master does not wait for it.</summary>
     public void PrepareGratuitousArps(IEnumerable<string> interfaces)

@@ -26,7 +26,8 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
     // Replaced only on the loop: a drill's crash and restart, or a restore after a resign Stop.
     private VrrpInstanceStateMachine _machine;
     private readonly ConcurrentQueue<Func<DateTimeOffset, VrrpDecision>> _inputs = new();
-    private readonly SemaphoreSlim _inputArrived = new(0);
+    // The loop's only wait: the next deadline (timerfd) or a queued input (eventfd).
+    private readonly Transport.DeadlineWaiter _wake = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly GratuitousArpAnnouncer _announcer;
     private volatile bool _inputsClosed;
@@ -83,7 +84,7 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
         if (_inputsClosed)
             return;
         _inputs.Enqueue(input);
-        _inputArrived.Release();
+        _wake.Signal();
     }
 
     /// <summary>
@@ -101,6 +102,15 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
             _ = Netlink.AddressMessage.Encode(Netlink.AddressMessage.RtmNewAddr, 0, 0, address, 1);
             _ = Netlink.GratuitousArp.Build(address.Address, new byte[6]);
         }
+        // A backup's takeover is OnTimer at the master-down deadline, a path a backup never runs until it counts.
+        var backupProbe = new VrrpInstanceStateMachine(_definition.ToProtocolOptions(_link.SourceAddress) with { InitialState = VrrpState.Backup });
+        backupProbe.Start(_clock.GetUtcNow());
+        if (backupProbe.NextDeadline is { } due)
+            _ = backupProbe.OnTimer(due);
+        _ = _link.HasPendingPacket();
+        // The VIP add's own code and its netlink round trip, against an interface index no interface has: nothing changes.
+        foreach (var address in _definition.OwnedAddresses)
+            _link.RehearseAddressAdd(address);
         foreach (var t in decision.OfType<StateTransition>())
             _ = Contracts.EventJson.Serialize(new VrrpStateChanged
             {
@@ -153,7 +163,7 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
             await done.Task.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         _inputsClosed = true;
-        _inputArrived.Release();
+        _wake.Signal();
         await _stopping.CancelAsync().ConfigureAwait(false);
         _announcer.Stop();
         await Task.Run(() =>
@@ -170,6 +180,9 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
             await StopAsync(graceful: false).ConfigureAwait(false);
         _link.Dispose();
         _stopping.Dispose();
+        // Only after the loop is gone (StopAsync joined it), or a loop still waiting would use a closed fd.
+        if (_loop is null || !_loop.IsAlive)
+            _wake.Dispose();
     }
 
     /// <summary>The nice value the protocol threads ask for (see <see cref="ProtocolThreadPriority"/>).</summary>
@@ -191,8 +204,9 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
             {
                 if (_link.Receive(TimeSpan.FromMilliseconds(200)) is not { } packet)
                     continue;
-                // Timed at arrival, not when the loop gets to it: the master-down timer runs from here.
-                var arrived = _clock.GetUtcNow();
+                // Timed at arrival by the kernel's receive timestamp, not when this thread or the loop got to it:
+                // the master-down timer runs from there.
+                var arrived = packet.ArrivedAt(_clock.GetUtcNow(), DateTimeOffset.UtcNow);
                 // Our own multicast adverts loop back on some setups; they are not news. A partition drill drops the rest.
                 if (packet.Source.Equals(_link.SourceAddress) || _deaf)
                     continue;
@@ -219,6 +233,8 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
             var now = _clock.GetUtcNow();
             if (_machine.NextDeadline is { } deadline && deadline <= now)
             {
+                if (BeforeTheTimer(deadline, now))
+                    continue;
                 var decision = _machine.OnTimer(now);
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 Execute(decision);
@@ -235,24 +251,48 @@ public sealed partial class VrrpInstanceRunner : IAsyncDisposable
             }
             if (_inputsClosed)
                 return;
-            if (_machine.NextDeadline is { } next)
-            {
-                // Timed waits have millisecond granularity and wake up to ~2 ms late; sleep to within a margin of
-                // the deadline, then yield until it. A backup's deadline is the master-down timer, the one a
-                // failover waits on: it gets 2-3 ms of margin; a master's advert timer 1 ms (it fires every interval,
-                // so its yielding is what the margin costs in CPU).
-                var remaining = next - now;
-                var margin = State == VrrpState.Backup ? 3.0 : 1.0;
-                if (remaining.TotalMilliseconds >= margin)
-                    _inputArrived.Wait(TimeSpan.FromMilliseconds(Math.Floor(remaining.TotalMilliseconds - margin + 1)));
-                else if (_inputs.IsEmpty)
-                    Thread.Yield();
-            }
-            else
-            {
-                _inputArrived.Wait();
-            }
+            // Until the deadline to the nanosecond (a timerfd, as keepalived's scheduler), or until an input is posted.
+            // A backup's deadline is the master-down timer, the one a failover waits on.
+            _wake.Wait(_machine.NextDeadline is { } next ? next - now : null);
         }
+    }
+
+    // The deadline whose expiry already had its inputs drained and its grace for a pending advert: once each.
+    private DateTimeOffset? _drainedFor;
+    private DateTimeOffset? _graceFor;
+    private static readonly TimeSpan PendingAdvertGrace = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// Before a due timer fires: what had already happened goes first, as keepalived's scheduler hands a readable
+    /// socket its packet before it times the read out. Inputs queued by then are carried out (an advert that arrived
+    /// before the master-down deadline must not lose the race to it and cause a false failover), and a backup whose
+    /// socket holds a packet the receive thread has not read yet gives it up to <see cref="PendingAdvertGrace"/> to be
+    /// read and posted. Once per deadline each, so that a flood of packets cannot hold a takeover back. Returns
+    /// whether the loop should look again before firing.
+    /// </summary>
+    private bool BeforeTheTimer(DateTimeOffset deadline, DateTimeOffset now)
+    {
+        if (_drainedFor != deadline)
+        {
+            _drainedFor = deadline;
+            var drained = false;
+            for (var queued = _inputs.Count; queued > 0 && _inputs.TryDequeue(out var input); queued--)
+            {
+                Execute(input(now));
+                _command = null;
+                drained = true;
+            }
+            if (drained)
+                return true;
+        }
+        if (_graceFor != deadline && _machine.State == VrrpState.Backup && _link.HasPendingPacket())
+        {
+            _graceFor = deadline;
+            _drainedFor = null;
+            _wake.Wait(PendingAdvertGrace);
+            return true;
+        }
+        return false;
     }
 
     private void Execute(VrrpDecision decision)
