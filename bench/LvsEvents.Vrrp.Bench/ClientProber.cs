@@ -8,19 +8,17 @@ namespace LvsEvents.Vrrp.Bench;
 
 /// <summary>
 /// A client in its own namespace opening a TCP connection to the VIP every 10 ms (each attempt on its own,
-/// with a 500 ms timeout), remembering when every successful attempt started.
+/// with a 500 ms timeout), remembering when every successful attempt started (Stopwatch ticks).
 /// </summary>
 public sealed class ClientProber(string ns, IPEndPoint target)
 {
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly ConcurrentBag<TimeSpan> _successes = [];
+    private readonly ConcurrentBag<long> _successes = [];
 
-    public TimeSpan Now => _clock.Elapsed;
     public int Successes => _successes.Count;
 
-    public TimeSpan? FirstSuccessStartedAfter(TimeSpan instant)
+    public long? FirstSuccessStartedAfter(long timestamp)
     {
-        var after = _successes.Where(s => s >= instant).ToList();
+        var after = _successes.Where(s => s >= timestamp).ToList();
         return after.Count == 0 ? null : after.Min();
     }
 
@@ -45,7 +43,7 @@ public sealed class ClientProber(string ns, IPEndPoint target)
 
     private async Task AttemptAsync(CancellationToken token)
     {
-        var started = _clock.Elapsed;
+        var started = Stopwatch.GetTimestamp();
         using var socket = NetworkNamespace.Run(ns, () => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(TimeSpan.FromMilliseconds(500));

@@ -5,10 +5,10 @@ namespace LvsEvents.Vrrp.Bench;
 /// <summary>Failover of keepalived pairs and lvs-vrrp pairs, alternated in one run, and the ratio ours/keepalived.</summary>
 public static class FailoverBenchmark
 {
-    public static async Task<int> RunAsync(int runs, IReadOnlyList<double> intervals)
+    public static async Task<int> RunAsync(int runs, IReadOnlyList<double> intervals, bool speakerDebugLog = false)
     {
         var rabbitMq = Environment.GetEnvironmentVariable("ConnectionStrings__rabbitmq");
-        Console.WriteLine($"failover benchmark: kill -9 of the master (and its link down) right after one of its adverts -> VIP on the backup; {runs} runs per speaker and interval, alternating");
+        Console.WriteLine($"failover benchmark: the master crashes (link down by rtnetlink, then kill -9) right after one of its adverts -> VIP on the backup (rtnetlink notification); {runs} runs per speaker and interval, alternating");
         var rows = new List<string>();
         var worst = 0.0;
         var falseFailovers = 0;
@@ -19,9 +19,9 @@ public static class FailoverBenchmark
             {
                 foreach (var speaker in new[] { Speaker.Keepalived, Speaker.Ours })
                 {
-                    var result = await FailoverRun.RunAsync(speaker, interval, rabbitMq);
+                    var result = await FailoverRun.RunAsync(speaker, interval, rabbitMq, speakerDebugLog);
                     results[speaker].Add(result);
-                    Console.WriteLine($"  advert_int {interval,-5} {Name(speaker),-10} run {run + 1}: VIP moved in {result.VipMoved.TotalSeconds:0.000} s ({result.SinceLastAdvert.TotalSeconds:0.000} s after the master's last advert), client outage {result.ClientOutage.TotalSeconds:0.000} s{(result.FalseFailoverBeforeCrash ? " (the backup took the VIP during the steady state before the crash!)" : "")}");
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  advert_int {interval,-5} {Name(speaker),-10} run {run + 1}: VIP moved in {result.VipMoved.TotalSeconds:0.0000} s ({result.SinceLastAdvert.TotalSeconds:0.0000} s after the master's last advert; crash {result.CrashAfterAdvert.TotalMilliseconds:0.000} ms after it), client outage {result.ClientOutage.TotalSeconds:0.000} s{(result.FalseFailoverBeforeCrash ? " (the backup took the VIP during the steady state before the crash!)" : "")}"));
                 }
             }
             var k = results[Speaker.Keepalived];
@@ -31,18 +31,19 @@ public static class FailoverBenchmark
             worst = Math.Max(worst, ratio);
             falseFailovers += results.Values.SelectMany(r => r).Count(r => r.FalseFailoverBeforeCrash);
             rows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {interval} s | {Summary(k.Select(r => r.VipMoved))} | {Summary(o.Select(r => r.VipMoved))} | **{ratio:0.00}** | {Median(k.Select(r => r.SinceLastAdvert)):0.000} / {Median(o.Select(r => r.SinceLastAdvert)):0.000} s ({protocolRatio:0.00}) | {Median(k.Select(r => r.ClientOutage)):0.000} s | {Median(o.Select(r => r.ClientOutage)):0.000} s |"));
+                $"| {interval} s | {Summary(k.Select(r => r.VipMoved))} | {Summary(o.Select(r => r.VipMoved))} | **{ratio:0.000}** | {Median(k.Select(r => r.SinceLastAdvert)):0.0000} / {Median(o.Select(r => r.SinceLastAdvert)):0.0000} s ({protocolRatio:0.000}) | {Median(k.Select(r => r.ClientOutage)):0.000} s | {Median(o.Select(r => r.ClientOutage)):0.000} s |"));
         }
         Console.WriteLine();
-        Console.WriteLine("| advert_int | keepalived: kill → VIP, median [min–max] | lvs-vrrp: kill → VIP, median [min–max] | ratio ours/keepalived | master's last advert → VIP, keepalived / ours (ratio) | client outage keepalived (median) | client outage lvs-vrrp (median) |");
+        Console.WriteLine("| advert_int | keepalived: crash → VIP, median [min–max] | lvs-vrrp: crash → VIP, median [min–max] | ratio ours/keepalived (medians) | master's last advert → VIP, keepalived / ours (ratio) | client outage keepalived (median) | client outage lvs-vrrp (median) |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         rows.ForEach(Console.WriteLine);
         Console.WriteLine();
         Console.WriteLine($"false failovers before the crash (backup took the VIP while the master was alive): {falseFailovers}");
-        Console.WriteLine(worst <= 1.0
-            ? $"target met: ours/keepalived <= 1.0 at every interval (worst {worst:0.00})"
-            : $"target missed: ours/keepalived is {worst:0.00} at worst");
-        return worst <= 1.0 ? 0 : 1;
+        // A false failover fails the run whatever the ratio: a faster takeover bought with one is no takeover at all.
+        Console.WriteLine(worst <= 1.0 && falseFailovers == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"target met: ours/keepalived <= 1.0 at every interval (worst {worst:0.000}), no false failover")
+            : string.Create(CultureInfo.InvariantCulture, $"target missed: ours/keepalived is {worst:0.000} at worst, {falseFailovers} false failover(s)"));
+        return worst <= 1.0 && falseFailovers == 0 ? 0 : 1;
     }
 
     private static string Name(Speaker s) => s == Speaker.Ours ? "lvs-vrrp" : "keepalived";
@@ -56,6 +57,6 @@ public static class FailoverBenchmark
     private static string Summary(IEnumerable<TimeSpan> values)
     {
         var list = values.ToList();
-        return string.Create(CultureInfo.InvariantCulture, $"{Median(list):0.000} s [{list.Min().TotalSeconds:0.000}–{list.Max().TotalSeconds:0.000}]");
+        return string.Create(CultureInfo.InvariantCulture, $"{Median(list):0.0000} s [{list.Min().TotalSeconds:0.0000}–{list.Max().TotalSeconds:0.0000}]");
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using LvsEvents.Netlink;
@@ -17,21 +18,23 @@ public enum Speaker
 /// <summary>
 /// What one failover took: until the VIP was on the backup (from the crash, and from the master's last advert
 /// seen on the LAN: the protocol's own part, whatever the phase of the crash), until a client connected again;
-/// and whether the backup held the VIP at any moment of the steady state before the crash (a false failover).
+/// how long after the master's last advert the crash came (the phase, the same for every run); and whether the
+/// backup took the VIP at any moment of the steady state before the crash (a false failover).
 /// </summary>
-public sealed record FailoverResult(TimeSpan VipMoved, TimeSpan SinceLastAdvert, TimeSpan ClientOutage, bool FalseFailoverBeforeCrash);
+public sealed record FailoverResult(TimeSpan VipMoved, TimeSpan SinceLastAdvert, TimeSpan ClientOutage, TimeSpan CrashAfterAdvert, bool FalseFailoverBeforeCrash);
 
 /// <summary>
 /// One failover in a fresh lab: directors a (master, 150) and b (backup, 100) and a client on a bridge; a TCP
-/// listener on the VIP's port in each director; the client connects every 10 ms. The master "crashes": its
-/// VRRP process gets SIGKILL and its link goes down, as when the machine dies.
+/// listener on the VIP's port in each director; the client connects every 10 ms. The master "crashes": its link
+/// goes down (rtnetlink, from this process: the clock starts right before the request) and its VRRP process gets
+/// SIGKILL, as when the machine dies. The VIP on the backup is seen through an address subscription in its namespace.
 /// </summary>
 public static class FailoverRun
 {
     private const int Port = 8080;
     private static readonly TimeSpan ProbeEvery = TimeSpan.FromMilliseconds(10);
 
-    public static async Task<FailoverResult> RunAsync(Speaker speaker, double interval, string? rabbitMq)
+    public static async Task<FailoverResult> RunAsync(Speaker speaker, double interval, string? rabbitMq, bool speakerDebugLog = false)
     {
         using var lab = new NetworkLab();
         var a = lab.AddNode("a", 1);
@@ -49,52 +52,64 @@ public static class FailoverRun
         using var listenerB = Listen(b.Namespace);
         using var stop = new CancellationTokenSource();
         var accepting = Task.WhenAll(AcceptAsync(listenerA, stop.Token), AcceptAsync(listenerB, stop.Token));
-        await using var master = await StartAsync(speaker, a, Settings(a, 150, master: true), rabbitMq);
-        await using var backup = await StartAsync(speaker, b, Settings(b, 100, master: false), rabbitMq);
-        using var bAddresses = NetworkNamespace.Run(b.Namespace, InterfaceAddresses.Open);
+        // The crash's link request goes through a socket opened (and an index looked up) in a's namespace beforehand.
+        using var aLinks = NetworkNamespace.Run(a.Namespace, NetlinkSocket.Open);
+        var aEth0 = LinkStateRequests.IndexOf(aLinks, "eth0");
+        await using var master = await StartAsync(speaker, a, Settings(a, 150, master: true), rabbitMq, speakerDebugLog);
+        await using var backup = await StartAsync(speaker, b, Settings(b, 100, master: false), rabbitMq, speakerDebugLog);
         try
         {
             await WaitAsync(() => master.HoldsVip, TimeSpan.FromSeconds(15), "the master holds the VIP", master);
             var backupWord = speaker == Speaker.Ours ? "-> Backup" : "Entering BACKUP STATE";
             await WaitAsync(() => backup.OutputText.Contains(backupWord, StringComparison.Ordinal), TimeSpan.FromSeconds(15), "the backup is up", backup);
+            // Subscribed from here on: every add of the VIP in b's namespace, during the steady state and after the crash.
+            using var vipOnBackup = new VipWatcher(b.Namespace, vip);
             using var adverts = new AdvertWatcher(client.Namespace, a.Address);
-            // Steady state: several advert intervals, watching that the backup never takes the VIP meanwhile.
-            var steady = Stopwatch.StartNew();
-            var falseFailover = false;
-            while (steady.Elapsed < TimeSpan.FromSeconds(Math.Max(1.5, 5 * interval)))
-            {
-                falseFailover |= (await bAddresses.ListAsync("eth0")).Any(x => x.Address.Equals(vip));
-                await Task.Delay(5);
-            }
+            // Steady state: several advert intervals, in which the backup must never take the VIP.
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(1.5, 5 * interval)));
 
             var prober = new ClientProber(client.Namespace, new IPEndPoint(vip, Port));
             var probing = prober.RunAsync(ProbeEvery, stop.Token);
             await WaitAsync(() => prober.Successes >= 5, TimeSpan.FromSeconds(5), "the client reaches the VIP", master);
-            // The crash comes right after one of the master's adverts reaches the LAN: the same (worst) phase for
-            // both speakers, so that kill → VIP measures the speaker and not where its advert timer happened to be.
-            var seen = adverts.LastAdvert;
-            await WaitAsync(() => adverts.LastAdvert != seen, TimeSpan.FromSeconds(5), "an advert of the master", master);
-
-            // The crash: the master's link goes down (nothing it says reaches the LAN from here on, and the
-            // client's connections to it fail) and its VRRP process is killed; both clocks start at the link.
-            NetworkLab.Run("ip", $"-n {a.Namespace} link set eth0 down");
-            var clock = Stopwatch.StartNew();
-            var killedAt = prober.Now;
-            Crash(master);
-            while (!(await bAddresses.ListAsync("eth0")).Any(x => x.Address.Equals(vip)))
+            // The crash comes right after one of the master's adverts reaches the LAN, on the thread that read it:
+            // the same (worst) phase for both speakers, so that crash → VIP measures the speaker and not where its
+            // advert timer happened to be. Link down first (nothing it says reaches the LAN from then on, and the
+            // client's connections to it fail), then the kill.
+            var crashing = adverts.CrashAfterNextAdvert(() =>
             {
-                if (clock.Elapsed > TimeSpan.FromSeconds(20))
-                    throw new TimeoutException($"the backup never took the VIP:\n{backup.OutputText}");
-                await Task.Delay(1);
+                var started = Stopwatch.GetTimestamp();
+                LinkStateRequests.SetUp(aLinks, aEth0, up: false);
+                Crash(master);
+                return started;
+            });
+            if (await Task.WhenAny(crashing, Task.Delay(TimeSpan.FromSeconds(5))) != crashing)
+                throw new TimeoutException($"no advert of the master within 5 s:\n{master.OutputText}");
+            var crashedAt = await crashing;
+            var falseFailover = vipOnBackup.AddedBefore(crashedAt);
+            if (falseFailover)
+            {
+                // What each side said about it: a false failover fails the benchmark, and its cause must be readable.
+                // A gap on the wire longer than Master_Down_Interval means the master stalled; none means the backup misjudged.
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    false failover: the longest silence of the master on the LAN before the crash was {adverts.LongestGap.TotalMilliseconds:0.0} ms"));
+                foreach (var (role, speakerProcess) in new[] { ("master", (IVrrpSpeakerProcess)master), ("backup", backup) })
+                    foreach (var line in speakerProcess.OutputText.Split('\n').Where(l => l.Contains("->", StringComparison.Ordinal) || l.Contains("STATE", StringComparison.Ordinal) || l.Contains("warn", StringComparison.OrdinalIgnoreCase)).TakeLast(12))
+                        Console.WriteLine($"    false failover, {role}: {line.Trim()}");
             }
-            var moved = clock.Elapsed;
-            var vipAt = adverts.Now;
             var lastAdvert = adverts.LastAdvert ?? throw new InvalidOperationException("no advert of the master was seen on the LAN");
-            await WaitAsync(() => prober.FirstSuccessStartedAfter(killedAt) is not null, TimeSpan.FromSeconds(10), "the client reaches the new master", backup);
-            var outage = prober.FirstSuccessStartedAfter(killedAt)!.Value - killedAt;
+            var vipAt = await vipOnBackup.FirstAddedAfterAsync(crashedAt, TimeSpan.FromSeconds(20))
+                ?? throw new TimeoutException($"the backup never took the VIP:\n{backup.OutputText}");
+            await WaitAsync(() => prober.FirstSuccessStartedAfter(crashedAt) is not null, TimeSpan.FromSeconds(10), "the client reaches the new master", backup);
+            var outage = prober.FirstSuccessStartedAfter(crashedAt)!.Value - crashedAt;
             await stop.CancelAsync();
             await probing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            return new FailoverResult(moved, vipAt - lastAdvert, outage, falseFailover);
+            if (speakerDebugLog && speaker == Speaker.Ours)
+            {
+                // The backup's own account of the takeover (timer lateness, how long each step took).
+                await Task.Delay(200);
+                foreach (var line in backup.OutputText.Split('\n').Where(l => l.Contains("timer transition", StringComparison.Ordinal) || l.Contains(" took ", StringComparison.Ordinal)).TakeLast(6))
+                    Console.WriteLine($"    backup: {line.Trim()}");
+            }
+            return new FailoverResult(Elapsed(vipAt - crashedAt), Elapsed(vipAt - lastAdvert), Elapsed(outage), Elapsed(crashedAt - lastAdvert), falseFailover);
         }
         finally
         {
@@ -105,9 +120,11 @@ public static class FailoverRun
         }
     }
 
-    private static async Task<IVrrpSpeakerProcess> StartAsync(Speaker speaker, LabNode node, VrrpPeerSettings settings, string? rabbitMq)
+    private static TimeSpan Elapsed(long stopwatchTicks) => TimeSpan.FromSeconds((double)stopwatchTicks / Stopwatch.Frequency);
+
+    private static async Task<IVrrpSpeakerProcess> StartAsync(Speaker speaker, LabNode node, VrrpPeerSettings settings, string? rabbitMq, bool debugLog)
         => speaker == Speaker.Ours
-            ? await OurVrrpNode.StartAsync(node, settings, rabbitMq, "--Logging:LogLevel:LvsEvents.Vrrp=Information")
+            ? await OurVrrpNode.StartAsync(node, settings, rabbitMq, $"--Logging:LogLevel:LvsEvents.Vrrp={(debugLog ? "Debug" : "Information")}")
             : KeepalivedSpeaker.Start(node, settings);
 
     private static void Crash(IVrrpSpeakerProcess master)
