@@ -162,11 +162,12 @@ public sealed class CanaryUnansweredTests(ITestOutputHelper output) : IAsyncLife
 
         // Health stayed up all along: the checker's connections got in, every probe of the new server succeeded.
         Assert.DoesNotContain(_events.Select(e => e.Event), e => e is RealServerHealthChanged { To: HealthState.Down });
-        var probes = _events.Select(e => e.Event).OfType<ProbeCompleted>().Where(p => p.RealServer == NewServer).ToList();
-        Assert.Contains(probes, p => p.OccurredAt > dropped);
-        Assert.All(probes, p => Assert.True(p.Success, $"probe of the new server failed: {p.Error} {p.Detail}"));
-        // The clients did see it: connections landing on the new server timed out.
-        Assert.Contains(_clients.Outcomes, o => !o.Answered && o.Started > dropped);
+        List<ProbeCompleted> Probes() => [.. _events.Select(e => e.Event).OfType<ProbeCompleted>().Where(p => p.RealServer == NewServer)];
+        Assert.True(await UntilAsync(() => Probes().Any(p => p.OccurredAt > dropped), TimeSpan.FromSeconds(5)), "no probe of the new server after the drop");
+        Assert.All(Probes(), p => Assert.True(p.Success, $"probe of the new server failed: {p.Error} {p.Detail}"));
+        // The clients did see it: connections landing on the new server timed out (each after its 3 s).
+        Assert.True(await UntilAsync(() => _clients.Outcomes.Any(o => !o.Answered && o.Started > dropped), ClientTraffic.Timeout + TimeSpan.FromSeconds(3)),
+            "no client connection went unanswered");
 
         // It stays rolled back: no further step, the old servers at their configured weights.
         await Task.Delay(TimeSpan.FromSeconds(3));
