@@ -244,7 +244,7 @@ public sealed class CanaryPolicy
 
     /// <summary>
     /// Adds one statistics poll to the step's counts: the service's new connections, the new server's, and those of the
-    /// new server left unanswered (null under IPVS, which cannot tell). A poll whose interval began before the step
+    /// new server left unanswered (null where the backend cannot tell: IPVS, UDP). A poll whose interval began before the step
     /// started counted traffic at the old weights: left out.
     /// </summary>
     private void Kernel(CanaryRecord c, KernelStatisticsReported statistics, DateTimeOffset now, List<LvsEvent> output)
