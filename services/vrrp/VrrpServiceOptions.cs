@@ -20,7 +20,7 @@ public sealed class VrrpServiceOptions
     /// </summary>
     public int ProtocolThreadNice { get; set; } = -10;
 
-    /// <summary>RabbitMQ deletes this node's command queue (<c>lvs-vrrp-NODE</c>) after it had no consumer for this long.</summary>
+    /// <summary>RabbitMQ deletes this node's command queue (<c>lvs-vrrp-commands-NODE</c>) after it had no consumer for this long.</summary>
     public TimeSpan QueueExpiry { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>How often the advert counters go to the log and metrics.</summary>

@@ -60,7 +60,7 @@ public sealed class SpoolPublisher(
             attempt.CancelAfter(settings.PublishTimeout);
             try
             {
-                await bus.Publish(batch, attempt.Token).ConfigureAwait(false);
+                await bus.PublishWithCommandsAsync(batch, attempt.Token).ConfigureAwait(false);
                 if (failures > 0)
                 {
                     logger.LogInformation(

@@ -366,7 +366,7 @@ public sealed partial class DrillCommand : ICommandGroup
             };
             try
             {
-                await bus.Publish(EventBatch.Of(drill.NodeId, drill.Service, 0, [drill]), cancellationToken).ConfigureAwait(false);
+                await bus.PublishWithCommandsAsync(EventBatch.Of(drill.NodeId, drill.Service, 0, [drill]), cancellationToken).ConfigureAwait(false);
             }
             finally
             {

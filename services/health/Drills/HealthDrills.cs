@@ -117,14 +117,14 @@ public sealed class HealthDrillHandler(IEventEmitter emitter, IOptions<HealthDri
     }
 }
 
-/// <summary>Takes drill commands from the bus, on the durable queue <c>lvs-health-NODE</c>.</summary>
-public sealed class HealthDrillConsumer(HealthDrillHandler handler) : IConsumer<EventBatch>
+/// <summary>Takes drill commands from the bus, on the durable queue <c>lvs-health-commands-NODE</c> (commands only, see <see cref="CommandBatch"/>).</summary>
+public sealed class HealthDrillConsumer(HealthDrillHandler handler) : IConsumer<CommandBatch>
 {
-    public const string QueuePrefix = "lvs-health-";
+    public const string QueuePrefix = "lvs-health-commands-";
 
-    public async Task Consume(ConsumeContext<EventBatch> context)
+    public async Task Consume(ConsumeContext<CommandBatch> context)
     {
-        foreach (var e in context.Message.Read())
+        foreach (var e in context.Message.Batch.Read())
         {
             if (e is DrillCommand { Drill: DrillKind.BackendOutage } drill)
             {

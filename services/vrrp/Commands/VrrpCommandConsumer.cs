@@ -5,16 +5,18 @@ using MassTransit;
 namespace LvsEvents.Vrrp.Commands;
 
 /// <summary>
-/// Takes the commands lvs-vrrp acts on from the bus, on the durable queue <c>lvs-vrrp-NODE</c>: resignations addressed to
-/// this node (split-brain policy) and drills. Only hands them to the instances' loops: nothing here waits on the protocol.
+/// Takes the commands lvs-vrrp acts on from the bus, on the durable queue <c>lvs-vrrp-commands-NODE</c> bound to the
+/// commands' exchange only (<see cref="CommandBatch"/>: the director's VRRP process never sees the event stream):
+/// resignations addressed to this node (split-brain policy) and drills for it. Only hands them to the instances'
+/// loops: nothing here waits on the protocol.
 /// </summary>
-public sealed class VrrpCommandConsumer(VrrpResignHandler resign, VrrpDrillHandler drills, ServiceIdentity identity) : IConsumer<EventBatch>
+public sealed class VrrpCommandConsumer(VrrpResignHandler resign, VrrpDrillHandler drills, ServiceIdentity identity) : IConsumer<CommandBatch>
 {
-    public const string QueuePrefix = "lvs-vrrp-";
+    public const string QueuePrefix = "lvs-vrrp-commands-";
 
-    public Task Consume(ConsumeContext<EventBatch> context)
+    public Task Consume(ConsumeContext<CommandBatch> context)
     {
-        foreach (var e in context.Message.Read())
+        foreach (var e in context.Message.Batch.Read())
         {
             switch (e)
             {

@@ -21,7 +21,7 @@ public static class CommandPublisher
         await bus.StartAsync(timeout.Token);
         try
         {
-            await bus.Publish(EventBatch.Of(e.NodeId, e.Service, 0, [e]), timeout.Token);
+            await bus.PublishWithCommandsAsync(EventBatch.Of(e.NodeId, e.Service, 0, [e]), timeout.Token);
         }
         finally
         {
