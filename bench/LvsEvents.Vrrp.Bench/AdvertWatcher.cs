@@ -50,6 +50,7 @@ public sealed class AdvertWatcher : IDisposable
 
     private void Listen()
     {
+        MeasuringThreadPriority.Raise();
         while (!_stopped)
         {
             try

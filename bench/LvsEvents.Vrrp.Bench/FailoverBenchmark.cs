@@ -21,7 +21,7 @@ public static class FailoverBenchmark
                 {
                     var result = await FailoverRun.RunAsync(speaker, interval, rabbitMq, speakerDebugLog);
                     results[speaker].Add(result);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  advert_int {interval,-5} {Name(speaker),-10} run {run + 1}: VIP moved in {result.VipMoved.TotalSeconds:0.0000} s ({result.SinceLastAdvert.TotalSeconds:0.0000} s after the master's last advert; crash {result.CrashAfterAdvert.TotalMilliseconds:0.000} ms after it), client outage {result.ClientOutage.TotalSeconds:0.000} s{(result.FalseFailoverBeforeCrash ? " (the backup took the VIP during the steady state before the crash!)" : "")}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  advert_int {interval,-5} {Name(speaker),-10} run {run + 1}: VIP moved in {result.VipMoved.TotalSeconds:0.00000} s ({result.SinceLastAdvert.TotalSeconds:0.00000} s after the master's last advert; crash {result.CrashAfterAdvert.TotalMilliseconds:0.000} ms after it), client outage {result.ClientOutage.TotalSeconds:0.000} s{(result.FalseFailoverBeforeCrash ? " (the backup took the VIP during the steady state before the crash!)" : "")}"));
                 }
             }
             var k = results[Speaker.Keepalived];
@@ -31,7 +31,7 @@ public static class FailoverBenchmark
             worst = Math.Max(worst, ratio);
             falseFailovers += results.Values.SelectMany(r => r).Count(r => r.FalseFailoverBeforeCrash);
             rows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {interval} s | {Summary(k.Select(r => r.VipMoved))} | {Summary(o.Select(r => r.VipMoved))} | **{ratio:0.000}** | {Median(k.Select(r => r.SinceLastAdvert)):0.0000} / {Median(o.Select(r => r.SinceLastAdvert)):0.0000} s ({protocolRatio:0.000}) | {Median(k.Select(r => r.ClientOutage)):0.000} s | {Median(o.Select(r => r.ClientOutage)):0.000} s |"));
+                $"| {interval} s | {Summary(k.Select(r => r.VipMoved))} | {Summary(o.Select(r => r.VipMoved))} | **{ratio:0.0000}** | {Median(k.Select(r => r.SinceLastAdvert)):0.00000} / {Median(o.Select(r => r.SinceLastAdvert)):0.00000} s ({protocolRatio:0.0000}) | {Median(k.Select(r => r.ClientOutage)):0.000} s | {Median(o.Select(r => r.ClientOutage)):0.000} s |"));
         }
         Console.WriteLine();
         Console.WriteLine("| advert_int | keepalived: crash → VIP, median [min–max] | lvs-vrrp: crash → VIP, median [min–max] | ratio ours/keepalived (medians) | master's last advert → VIP, keepalived / ours (ratio) | client outage keepalived (median) | client outage lvs-vrrp (median) |");
@@ -41,8 +41,8 @@ public static class FailoverBenchmark
         Console.WriteLine($"false failovers before the crash (backup took the VIP while the master was alive): {falseFailovers}");
         // A false failover fails the run whatever the ratio: a faster takeover bought with one is no takeover at all.
         Console.WriteLine(worst <= 1.0 && falseFailovers == 0
-            ? string.Create(CultureInfo.InvariantCulture, $"target met: ours/keepalived <= 1.0 at every interval (worst {worst:0.000}), no false failover")
-            : string.Create(CultureInfo.InvariantCulture, $"target missed: ours/keepalived is {worst:0.000} at worst, {falseFailovers} false failover(s)"));
+            ? string.Create(CultureInfo.InvariantCulture, $"target met: ours/keepalived <= 1.0 at every interval (worst {worst:0.0000}), no false failover")
+            : string.Create(CultureInfo.InvariantCulture, $"target missed: ours/keepalived is {worst:0.0000} at worst, {falseFailovers} false failover(s)"));
         return worst <= 1.0 && falseFailovers == 0 ? 0 : 1;
     }
 
@@ -57,6 +57,6 @@ public static class FailoverBenchmark
     private static string Summary(IEnumerable<TimeSpan> values)
     {
         var list = values.ToList();
-        return string.Create(CultureInfo.InvariantCulture, $"{Median(list):0.0000} s [{list.Min().TotalSeconds:0.0000}–{list.Max().TotalSeconds:0.0000}]");
+        return string.Create(CultureInfo.InvariantCulture, $"{Median(list):0.00000} s [{list.Min().TotalSeconds:0.00000}–{list.Max().TotalSeconds:0.00000}]");
     }
 }

@@ -55,15 +55,17 @@ public static class FailoverRun
         // The crash's link request goes through a socket opened (and an index looked up) in a's namespace beforehand.
         using var aLinks = NetworkNamespace.Run(a.Namespace, NetlinkSocket.Open);
         var aEth0 = LinkStateRequests.IndexOf(aLinks, "eth0");
+        // The master first, and the backup only once the master holds the VIP: from the backup's start on the master is
+        // alive, so any VIP the backup takes before the crash is a false failover (including one at its start-up), and
+        // the subscription that sees it is open before the backup starts.
         await using var master = await StartAsync(speaker, a, Settings(a, 150, master: true), rabbitMq, speakerDebugLog);
+        await WaitAsync(() => master.HoldsVip, TimeSpan.FromSeconds(15), "the master holds the VIP", master);
+        using var vipOnBackup = new VipWatcher(b.Namespace, vip);
         await using var backup = await StartAsync(speaker, b, Settings(b, 100, master: false), rabbitMq, speakerDebugLog);
         try
         {
-            await WaitAsync(() => master.HoldsVip, TimeSpan.FromSeconds(15), "the master holds the VIP", master);
             var backupWord = speaker == Speaker.Ours ? "-> Backup" : "Entering BACKUP STATE";
             await WaitAsync(() => backup.OutputText.Contains(backupWord, StringComparison.Ordinal), TimeSpan.FromSeconds(15), "the backup is up", backup);
-            // Subscribed from here on: every add of the VIP in b's namespace, during the steady state and after the crash.
-            using var vipOnBackup = new VipWatcher(b.Namespace, vip);
             using var adverts = new AdvertWatcher(client.Namespace, a.Address);
             // Steady state: several advert intervals, in which the backup must never take the VIP.
             await Task.Delay(TimeSpan.FromSeconds(Math.Max(1.5, 5 * interval)));

@@ -1,6 +1,12 @@
 using System.Globalization;
 using LvsEvents.Vrrp.Bench;
 
+if (args.FirstOrDefault() == "parts")
+{
+    var samples = args.Length >= 3 && args[1] == "--samples" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
+    return TakeoverPartsBenchmark.Run(samples);
+}
+
 if (args.FirstOrDefault() != "failover")
 {
     Console.Error.WriteLine("""
@@ -9,6 +15,9 @@ if (args.FirstOrDefault() != "failover")
             namespace lab, with the outage a client sees connecting to the VIP every 10 ms; prints ours/keepalived.
             Needs root (network namespaces), keepalived and a built lvs-vrrp (Release). --speaker-debug-log runs
             lvs-vrrp at Debug and prints its backup's timing of each takeover (diagnosis, not for the table).
+        lvs-vrrp-bench parts [--samples 200]
+            the pieces of a backup's takeover on their own, now and before: master-down wake-up, how late a
+            thread reads an advert after the kernel got it, VIP add by index or after a lookup, advert send.
         """);
     return 2;
 }

@@ -51,6 +51,7 @@ public sealed class VipWatcher : IDisposable
 
     private void Listen()
     {
+        MeasuringThreadPriority.Raise();
         while (!_stopped)
         {
             try

@@ -132,6 +132,8 @@ public sealed class VrrpInstanceStateMachine
         return State == VrrpState.Backup ? BackupReceived(advert, now) : MasterReceived(advert, source, now);
     }
 
+    // Optimized at once (not tier 0): a backup's takeover runs through here, on the failover's clock.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public VrrpDecision OnTimer(DateTimeOffset now)
     {
         if (_deadline is not { } deadline || now < deadline)
@@ -322,6 +324,7 @@ public sealed class VrrpInstanceStateMachine
         return new VrrpDecision(actions);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void BecomeMaster(List<VrrpAction> actions, DateTimeOffset now, VrrpTransitionReason reason, VrrpEvidence evidence)
     {
         var from = State;
@@ -382,9 +385,11 @@ public sealed class VrrpInstanceStateMachine
         _episodes.Clear();
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private StateTransition Transition(VrrpState from, VrrpState to, VrrpTransitionReason reason, VrrpEvidence evidence)
         => new(from, to, reason, _basePriority, _effectivePriority, evidence);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private VrrpEvidence Evidence(int missedAdverts) => new(
         _lastSeen?.From.ToString(),
         _lastSeen?.Priority,

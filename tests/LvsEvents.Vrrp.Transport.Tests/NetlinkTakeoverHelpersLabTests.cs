@@ -31,7 +31,8 @@ public sealed class NetlinkTakeoverHelpersLabTests : IDisposable
         var vip = new LvsEvents.Netlink.VirtualAddress(_lab.Address(60), 32, "d0");
 
         // The warm-up's rehearsal goes to no interface and changes nothing.
-        addresses.RehearseAdd(vip);
+        using (addresses.Rehearsal())
+            Assert.False(addresses.Add(vip));
         Assert.DoesNotContain(vip.Address, NetworkLab.Addresses(_node.Namespace, "d0"));
         Assert.DoesNotContain(vip.Address, NetworkLab.Addresses(_node.Namespace, "eth0"));
 
@@ -50,6 +51,23 @@ public sealed class NetlinkTakeoverHelpersLabTests : IDisposable
         Assert.True(addresses.Add(vip));
         Assert.Contains(vip.Address, NetworkLab.Addresses(_node.Namespace, "d0"));
         Assert.NotEqual(first, addresses.RememberedIndex("d0"));
+        Assert.True(addresses.Remove(vip));
+
+        // Prepared adds (encoded once, found by reference): the same, and the same fallback when d0 is recreated again.
+        addresses.PrepareAdds([vip]);
+        using (addresses.Rehearsal())
+            Assert.False(addresses.Add(vip));
+        Assert.DoesNotContain(vip.Address, NetworkLab.Addresses(_node.Namespace, "d0"));
+        NetworkLab.Run("ip", $"-n {_node.Namespace} link del d0");
+        NetworkLab.Run("ip", $"-n {_node.Namespace} link add d0 type veth peer name d1");
+        NetworkLab.Run("ip", $"-n {_node.Namespace} link set d0 up");
+        Assert.True(addresses.Add(vip));
+        Assert.False(addresses.Add(vip));
+        Assert.Contains(vip.Address, NetworkLab.Addresses(_node.Namespace, "d0"));
+
+        // A rehearsal for an interface that does not exist is no error, and adds nothing.
+        using (addresses.Rehearsal())
+            Assert.False(addresses.Add(new LvsEvents.Netlink.VirtualAddress(_lab.Address(62), 32, "missing0")));
     }
 
     [Fact]
@@ -57,7 +75,7 @@ public sealed class NetlinkTakeoverHelpersLabTests : IDisposable
     {
         using var notifications = _node.Run(AddressNotifications.Open);
         using var socket = _node.Run(NetlinkSocket.Open);
-        using var addresses = new IndexedInterfaceAddresses(_node.Run(NetlinkSocket.Open));
+        using var addresses = _node.Run(IndexedInterfaceAddresses.Open);
         var vip = new LvsEvents.Netlink.VirtualAddress(_lab.Address(61), 32, "eth0");
         var eth0 = LinkStateRequests.IndexOf(socket, "eth0");
 

@@ -27,8 +27,11 @@ public interface IVrrpInstanceLink : IDisposable
     /// <returns>whether the address was added (false: it was already there).</returns>
     bool AddAddress(VirtualAddress address);
 
-    /// <summary>Runs <see cref="AddAddress"/>'s code once without changing anything (a warm-up before the first takeover).</summary>
-    void RehearseAddressAdd(VirtualAddress address);
+    /// <summary>
+    /// Until disposed, <see cref="AddAddress"/> runs its whole path against no interface, changes nothing and returns
+    /// false: a warm-up of the takeover's code before the first takeover. Only while no real add can happen.
+    /// </summary>
+    IDisposable RehearseAddressAdds();
 
     /// <returns>whether the address was removed (false: it was not there).</returns>
     bool RemoveAddress(VirtualAddress address);

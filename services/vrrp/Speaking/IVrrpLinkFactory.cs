@@ -15,7 +15,7 @@ public sealed class LinuxVrrpLinkFactory : IVrrpLinkFactory
         var link = LinuxVrrpInstanceLink.Open(definition.Interface, definition.SourceAddress, definition.UnicastPeers, networkNamespace);
         try
         {
-            link.PrepareAddresses(definition.OwnedAddresses.Select(a => a.Interface));
+            link.PrepareAddresses(definition.OwnedAddresses);
             link.PrepareGratuitousArps(definition.OwnedAddresses.Select(a => a.Interface));
             return link;
         }

@@ -68,12 +68,12 @@ public sealed class LinuxVrrpInstanceLink : IVrrpInstanceLink
 
     public bool AddAddress(VirtualAddress address) => _addresses.Add(address);
 
-    public void RehearseAddressAdd(VirtualAddress address) => _addresses.RehearseAdd(address);
+    public IDisposable RehearseAddressAdds() => _addresses.Rehearsal();
 
     public bool RemoveAddress(VirtualAddress address) => _addresses.Remove(address);
 
-    /// <summary>Looks up the VIPs' interface indexes now, so that becoming master adds each VIP in one netlink round trip.</summary>
-    public void PrepareAddresses(IEnumerable<string> interfaces) => _addresses.Prepare(interfaces);
+    /// <summary>Looks up the VIPs' interface indexes and encodes their adds now, so that becoming master adds each VIP in one netlink round trip.</summary>
+    public void PrepareAddresses(IEnumerable<VirtualAddress> addresses) => _addresses.PrepareAdds(addresses);
 
     /// <summary>Opens the AF_PACKET senders now, so that becoming master does not wait for it.</summary>
     public void PrepareGratuitousArps(IEnumerable<string> interfaces)
