@@ -15,10 +15,11 @@ public sealed class VrrpServiceOptions
     public int SplitBrainIntervals { get; set; } = 3;
 
     /// <summary>
-    /// The nice value of each instance's protocol threads (keepalived's <c>vrrp_priority</c>, which overrides it);
-    /// -20 (most favoured) to 19. Advert timing must hold on a loaded director.
+    /// The nice value of the whole lvs-vrrp process, every thread of it (keepalived's <c>vrrp_priority</c>, which
+    /// overrides it, is the VRRP process's too); -20 (most favoured) to 19. Advert timing must hold on a loaded
+    /// director, and any thread can stop the protocol threads (a garbage collection runs on the thread that needed it).
     /// </summary>
-    public int ProtocolThreadNice { get; set; } = -10;
+    public int ProcessNice { get; set; } = -10;
 
     /// <summary>RabbitMQ deletes this node's command queue (<c>lvs-vrrp-commands-NODE</c>) after it had no consumer for this long.</summary>
     public TimeSpan QueueExpiry { get; set; } = TimeSpan.FromDays(1);

@@ -19,6 +19,21 @@ public static partial class ProtocolThreadPriority
         return Marshal.GetLastPInvokeErrorMessage();
     }
 
+    /// <summary>Sets the nice of every thread of this process; threads it starts later inherit it from their creator.</summary>
+    /// <returns>null on success, else why not (the first failure).</returns>
+    public static string? TrySetProcess(int nice)
+    {
+        const int noSuchThread = 3; // ESRCH: the thread ended since it was listed
+        string? problem = null;
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            if (int.TryParse(Path.GetFileName(task), System.Globalization.CultureInfo.InvariantCulture, out var tid)
+                && setpriority(PrioProcess, tid, nice) != 0 && Marshal.GetLastPInvokeError() != noSuchThread)
+                problem ??= Marshal.GetLastPInvokeErrorMessage();
+        }
+        return problem;
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setpriority(int which, int who, int prio);
 
