@@ -90,8 +90,11 @@ try:
     t_kill = time.time()
     sh("ip", "-n", "lvlab-d1", "link", "set", "eth0", "down")
     subprocess.run(["pkill", "-KILL", "-f", "--", "--Vrrp:NetworkNamespace=lvlab-d1"])
-    seen = wait("director-2 owns the VIP", lambda: owner() == ["director-2"], 15)
-    print(f"  VIP owner now {owner()} (seen after {seen - t_kill:.2f} s)" if seen else "  the VIP did not move", flush=True)
+    # The killed director keeps the address on its downed link (nothing removed it, as after a real crash): what
+    # counts is that director-2 holds it.
+    seen = wait("director-2 holds the VIP", lambda: "director-2" in owner(), 15)
+    print(f"  director-2 holds the VIP (seen after {seen - t_kill:.2f} s; on the dead director-1's downed link too: {'director-1' in owner()})"
+          if seen else "  the VIP did not move", flush=True)
     time.sleep(3)
 
     print(f"drill 2/3, backend outage: rs2 ({RS2}) stops answering ({iso(time.time())})", flush=True)
