@@ -88,17 +88,7 @@ public sealed class InterfaceAddresses(NetlinkSocket socket) : IDisposable
         }
     }
 
-    private int IndexOf(string name, string operation)
-    {
-        foreach (var (type, payload) in socket.Request(seq => EncodeGetLink(NlmFRequest | NlmFAck, seq, name), operation))
-        {
-            if (type == RtmNewLink)
-            {
-                return LinkIndex(payload);
-            }
-        }
-        throw new IOException($"{operation}: the kernel acknowledged the lookup of {name} without describing it");
-    }
+    private int IndexOf(string name, string operation) => LinkStateRequests.IndexOf(socket, name, operation);
 
     /// <summary>The IPv4 and IPv6 addresses on <paramref name="interfaceName"/> (RTM_GETADDR dump).</summary>
     public async Task<IReadOnlyList<VirtualAddress>> ListAsync(string interfaceName, CancellationToken cancellationToken = default)

@@ -13,16 +13,19 @@ public static class LinkStateRequests
 {
     private const uint IffUp = 0x1;
 
-    /// <summary>The index of <paramref name="interfaceName"/> (RTM_GETLINK), to send <see cref="SetUp"/> without a lookup.</summary>
-    public static int IndexOf(NetlinkSocket socket, string interfaceName)
+    /// <summary>
+    /// The index of <paramref name="interfaceName"/> (RTM_GETLINK). <paramref name="operation"/> is what a failure
+    /// names (e.g. "adding 10.0.0.100/24 to eth0: No such device"); by default the lookup itself.
+    /// </summary>
+    public static int IndexOf(NetlinkSocket socket, string interfaceName, string? operation = null)
     {
-        var operation = $"looking up {interfaceName}";
+        operation ??= $"looking up {interfaceName}";
         foreach (var (type, payload) in socket.Request(seq => EncodeGetLink(NlmFRequest | NlmFAck, seq, interfaceName), operation))
         {
             if (type == RtmNewLink)
                 return LinkIndex(payload);
         }
-        throw new IOException($"{operation}: the kernel acknowledged the lookup without describing it");
+        throw new IOException($"{operation}: the kernel acknowledged the lookup of {interfaceName} without describing it");
     }
 
     /// <summary>Sets or clears IFF_UP on interface <paramref name="index"/> and waits for the kernel's ack.</summary>

@@ -125,33 +125,6 @@ public sealed class CanaryTrafficLab : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> on a dedicated thread that entered <paramref name="ns"/> (sockets made there stay there).</summary>
-    public static T InNamespace<T>(string ns, Func<T> action)
-    {
-        T result = default!;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Enter(ns);
-                result = action();
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        }) { IsBackground = true, Name = $"netns {ns}" };
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
-        }
-
-        return result;
-    }
-
     /// <summary>Moves the calling thread (a dedicated one, never a pool thread) into <paramref name="ns"/>.</summary>
     public static void Enter(string ns)
     {
@@ -212,7 +185,7 @@ public sealed class CanaryTrafficLab : IDisposable
 
         public Listener(string ns, IPAddress address, int port)
         {
-            _socket = InNamespace(ns, () =>
+            _socket = LvsEvents.Netlink.NetworkNamespace.Run(ns, () =>
             {
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);

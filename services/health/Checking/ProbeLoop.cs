@@ -253,8 +253,9 @@ internal sealed unsafe class ProbeLoop
             }
             catch (Exception e)
             {
-                // A work item must not take the loop down (the probes of every checker run here).
-                Console.Error.WriteLine($"health probe loop: {e}");
+                // A work item must not take the loop down (the probes of every checker run here). Said in one line: the
+                // probe's checker goes on at its next interval, and the watchdog reports it if it stays silent.
+                Console.Error.WriteLine($"lvs-health: {Thread.CurrentThread.Name}: a probe failed unexpectedly and was dropped ({e.GetType().Name}: {e.Message})");
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using LvsEvents.Contracts;
 using LvsEvents.Eventing;
+using LvsEvents.Eventing.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
@@ -28,7 +29,7 @@ public sealed class HealthGauges : IEventEmitter
     // Keyed by the engine's own server object (the event carries its Ref): reference hashing is cheap.
     private readonly ConcurrentDictionary<(RealServerRef, string), (double LatencyMs, bool Success)> _last = new(new ReferenceKey());
     private readonly Lock _gate = new();
-    private HashSet<(Gauge, string[])> _exported = new(new SeriesComparer());
+    private readonly GaugeSeriesSet _exported = new();
 
     private HealthGauges(IEventEmitter inner, IServiceProvider services, string node)
     {
@@ -79,15 +80,14 @@ public sealed class HealthGauges : IEventEmitter
 
         lock (_gate)
         {
-            var now = new HashSet<(Gauge, string[])>(new SeriesComparer());
             var probed = new HashSet<(RealServerRef, string)>(new ReferenceKey());
             foreach (var service in engine.Services)
             {
                 foreach (var server in service.RealServers)
                 {
                     string[] labels = [_node, server.Ref.VirtualService.ToString(), $"{server.Ref.Address}:{server.Ref.Port}"];
-                    Set(Up, labels, server.Health.State == HealthState.Up ? 1 : 0, now);
-                    Set(Weight, labels, server.Health.Weight, now);
+                    _exported.Set(Up, labels, server.Health.State == HealthState.Up ? 1 : 0);
+                    _exported.Set(Weight, labels, server.Health.Weight);
                     foreach (var checker in server.Checkers)
                     {
                         var key = (server.Ref, checker.Probe.Label);
@@ -95,32 +95,21 @@ public sealed class HealthGauges : IEventEmitter
                         {
                             probed.Add(key);
                             string[] probeLabels = [.. labels, checker.Probe.Label];
-                            Set(Latency, probeLabels, last.LatencyMs, now);
-                            Set(Success, probeLabels, last.Success ? 1 : 0, now);
+                            _exported.Set(Latency, probeLabels, last.LatencyMs);
+                            _exported.Set(Success, probeLabels, last.Success ? 1 : 0);
                         }
                     }
                 }
             }
 
             // Servers a reload removed: their series go, and their last results.
-            foreach (var (gauge, labels) in _exported.Where(s => !now.Contains(s)))
-            {
-                gauge.RemoveLabelled(labels);
-            }
+            _exported.Complete();
 
             foreach (var stale in _last.Keys.Where(k => !probed.Contains(k)))
             {
                 _last.TryRemove(stale, out _);
             }
-
-            _exported = now;
         }
-    }
-
-    private static void Set(Gauge gauge, string[] labels, double value, HashSet<(Gauge, string[])> exported)
-    {
-        gauge.WithLabels(labels).Set(value);
-        exported.Add((gauge, labels));
     }
 
     private sealed class ReferenceKey : IEqualityComparer<(RealServerRef Server, string Checker)>
@@ -130,23 +119,5 @@ public sealed class HealthGauges : IEventEmitter
 
         public int GetHashCode((RealServerRef Server, string Checker) obj) =>
             HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Server), StringComparer.Ordinal.GetHashCode(obj.Checker));
-    }
-
-    private sealed class SeriesComparer : IEqualityComparer<(Gauge Gauge, string[] Labels)>
-    {
-        public bool Equals((Gauge Gauge, string[] Labels) x, (Gauge Gauge, string[] Labels) y) =>
-            ReferenceEquals(x.Gauge, y.Gauge) && x.Labels.AsSpan().SequenceEqual(y.Labels);
-
-        public int GetHashCode((Gauge Gauge, string[] Labels) obj)
-        {
-            var hash = new HashCode();
-            hash.Add(obj.Gauge);
-            foreach (var label in obj.Labels)
-            {
-                hash.Add(label, StringComparer.Ordinal);
-            }
-
-            return hash.ToHashCode();
-        }
     }
 }

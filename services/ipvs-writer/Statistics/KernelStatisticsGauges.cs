@@ -1,3 +1,4 @@
+using LvsEvents.Eventing.Metrics;
 using Prometheus;
 
 namespace LvsEvents.IpvsWriter.Statistics;
@@ -15,20 +16,18 @@ public static class KernelStatisticsGauges
     private static readonly Dictionary<string, Gauge> Destination = Create(KernelStatisticsPoints.DestinationMeasurement, "real server", DestinationLabels);
     private static readonly Gauge DestinationWeight = Metrics.CreateGauge($"{KernelStatisticsPoints.DestinationMeasurement}_weight", "The real server's weight in the kernel table.", DestinationLabels);
     private static readonly Lock Gate = new();
-    private static readonly HashSet<(Gauge, string[])> Set = new(new SeriesComparer());
+    private static readonly GaugeSeriesSet Exported = new();
 
     public static void Update(string nodeId, KernelStatisticsSample sample)
     {
         lock (Gate)
         {
-            var now = new HashSet<(Gauge, string[])>(new SeriesComparer());
             foreach (var service in sample.Services)
             {
                 string[] labels = [nodeId, sample.Backend, service.Ref.ToString()];
                 foreach (var (field, value) in KernelStatisticsPoints.Values(service.Counters, service.Rates))
                 {
-                    Service[field].WithLabels(labels).Set(value);
-                    now.Add((Service[field], labels));
+                    Exported.Set(Service[field], labels, value);
                 }
 
                 foreach (var destination in service.Destinations)
@@ -36,22 +35,14 @@ public static class KernelStatisticsGauges
                     string[] destinationLabels = [.. labels, destination.RealServer];
                     foreach (var (field, value) in KernelStatisticsPoints.Values(destination.Counters, destination.Rates))
                     {
-                        Destination[field].WithLabels(destinationLabels).Set(value);
-                        now.Add((Destination[field], destinationLabels));
+                        Exported.Set(Destination[field], destinationLabels, value);
                     }
 
-                    DestinationWeight.WithLabels(destinationLabels).Set(destination.Weight);
-                    now.Add((DestinationWeight, destinationLabels));
+                    Exported.Set(DestinationWeight, destinationLabels, destination.Weight);
                 }
             }
 
-            foreach (var (gauge, labels) in Set.Where(s => !now.Contains(s)))
-            {
-                gauge.RemoveLabelled(labels);
-            }
-
-            Set.Clear();
-            Set.UnionWith(now);
+            Exported.Complete();
         }
     }
 
@@ -59,22 +50,4 @@ public static class KernelStatisticsGauges
         KernelStatisticsPoints.CounterFields.Concat(KernelStatisticsPoints.RateFields).ToDictionary(
             field => field,
             field => Metrics.CreateGauge($"{measurement}_{field}", $"{field.Replace('_', ' ')} of the {what}, as the kernel counts it (ipvsadm -Ln --stats --rate).", labels));
-
-    private sealed class SeriesComparer : IEqualityComparer<(Gauge Gauge, string[] Labels)>
-    {
-        public bool Equals((Gauge Gauge, string[] Labels) x, (Gauge Gauge, string[] Labels) y) =>
-            ReferenceEquals(x.Gauge, y.Gauge) && x.Labels.AsSpan().SequenceEqual(y.Labels);
-
-        public int GetHashCode((Gauge Gauge, string[] Labels) obj)
-        {
-            var hash = new HashCode();
-            hash.Add(obj.Gauge);
-            foreach (var label in obj.Labels)
-            {
-                hash.Add(label, StringComparer.Ordinal);
-            }
-
-            return hash.ToHashCode();
-        }
-    }
 }

@@ -58,8 +58,9 @@ public sealed class VrrpSpeaker(
         // The whole process, not only the protocol threads: a garbage collection runs on whichever thread allocated and
         // holds the protocol threads stopped meanwhile; at nice 0 on a loaded director that thread waits for a CPU while
         // the master says nothing (82-102 ms silences at advert_int 0.02 under load 10-39). Later threads inherit it.
-        if (ProtocolThreadPriority.TrySetProcess(ThreadNice()) is { } problem)
-            _logger.LogWarning("Cannot set the process's nice to {Nice}: {Problem}", ThreadNice(), problem);
+        var nice = ThreadNice();
+        if (ProtocolThreadPriority.TrySetProcess(nice) is { } problem)
+            _logger.LogWarning("Cannot set lvs-vrrp's nice to {Nice} ({Problem}); it runs at its inherited priority, and a busy director may delay its adverts", nice, problem);
         _logger.LogInformation("Speaking VRRP for {Count} instances{Namespace}", plan.Instances.Count,
             _namespace is null ? "" : $" in network namespace {_namespace}");
         try
