@@ -9,17 +9,19 @@ namespace LvsEvents.Health.Checking;
 
 /// <summary>
 /// The TCP_CHECK and HTTP_GET (clear text) probes' event loops, as HAProxy runs its checks: non-blocking sockets made
-/// with the system calls themselves, and per loop one epoll set and one thread that opens each due probe's socket,
-/// handles its readiness and its time limit, resets it and applies the result (the engine's handling of a result never
-/// blocks). One loop per core (at most 4); a checker's probes run on one loop. A probe costs its system calls (socket,
-/// connect, one epoll registration, send/recv, close) and little else: no SocketAsyncEventArgs, no per-probe timer,
-/// no thread-pool or cross-CPU hand-off. Linux x64 only; elsewhere, in a network namespace and for TLS the probes use
-/// .NET sockets.
+/// with the system calls themselves, and per loop one epoll set and one thread that keeps its checkers' due times,
+/// opens each due probe's socket, handles its readiness and its time limit, resets it and applies the result (the
+/// engine's handling of a result never blocks), then files the checker's next due time on the same loop. One loop per
+/// core (at most 4); a checker's probes run on one loop. A probe costs its system calls (socket, connect, one epoll
+/// registration, send/recv, close) and little else: no SocketAsyncEventArgs, no per-probe timer, no thread-pool or
+/// cross-thread hand-off. Linux x64 only; elsewhere, in a network namespace and for TLS the probes use .NET sockets.
 /// </summary>
 internal sealed unsafe class ProbeLoop
 {
     private const ulong WakeData = ulong.MaxValue;
     private const int MaxEvents = 256;
+    // Due work run per turn before the loop looks at its sockets again (HAProxy's tune.runqueue-depth plays this part).
+    private const int MaxDuePerTurn = 1024;
     // One loop per core (at most 4), as HAProxy runs a thread per core: a checker stays on one of them.
     private static readonly Lazy<ProbeLoop[]?> Instances = new(() => Supported
         ? [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(i => new ProbeLoop(i))]
@@ -39,8 +41,9 @@ internal sealed unsafe class ProbeLoop
     private uint _generation;
     private long _wakeAt = long.MinValue; // under _gate
     private int _cancelScan;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<IThreadPoolWorkItem> _work = new();
-    private int _sleeping;
+    private readonly PriorityQueue<IThreadPoolWorkItem, long> _timers = new(); // loop thread only
+    private readonly List<(IThreadPoolWorkItem Item, long At)> _arriving = []; // under _gate: filed from other threads
+    private long _lastTurn = Stopwatch.GetTimestamp();
 
     private ProbeLoop(int index)
     {
@@ -57,8 +60,18 @@ internal sealed unsafe class ProbeLoop
             throw new SocketException(Marshal.GetLastPInvokeError());
         }
 
-        new Thread(Run) { IsBackground = true, Name = $"health-probe-loop-{index}" }.Start();
+        Name = $"probe-loop-{index}";
+        new Thread(Run) { IsBackground = true, Name = $"health-{Name}" }.Start();
     }
+
+    /// <summary>How the watchdog names this loop.</summary>
+    public string Name { get; }
+
+    /// <summary>How long ago the loop last came round (it does at least once a second): the watchdog's view of it.</summary>
+    public TimeSpan SilentFor => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastTurn));
+
+    /// <summary>The loops started so far (none where they cannot run, or before the first probe asked for one).</summary>
+    public static IReadOnlyList<ProbeLoop> Started => Instances.IsValueCreated && Instances.Value is { } loops ? loops : [];
 
     /// <summary>Whether the loops run here (Linux x64, not probing in another network namespace).</summary>
     public static bool Available => ProbeNetwork.NamespaceName is null && Instances.Value is not null;
@@ -231,22 +244,57 @@ internal sealed unsafe class ProbeLoop
     }
 
     /// <summary>
-    /// Runs <paramref name="item"/> on the loop's thread (the scheduler hands it the due probes: each probe's socket is
-    /// opened, connected, reset and its result applied on one thread, as HAProxy does, with no cross-CPU hand-off).
+    /// Runs <paramref name="item"/> on the loop's thread once <see cref="Stopwatch.GetTimestamp"/> reaches
+    /// <paramref name="dueAt"/> (at most a millisecond early). A checker's next probe is filed here by the result of the
+    /// last one, on this thread, so that the whole probe (socket, connect, reset, result) and its timing stay on one
+    /// thread, as HAProxy's tasks do: no scheduler thread, no cross-thread hand-off, no wake-up per probe.
     /// </summary>
-    public void Execute(IThreadPoolWorkItem item)
+    public void RunAt(IThreadPoolWorkItem item, long dueAt)
     {
-        _work.Enqueue(item);
-        if (Interlocked.Exchange(ref _sleeping, 0) == 1)
+        if (t_current == this)
+        {
+            _timers.Enqueue(item, dueAt);
+            return;
+        }
+
+        bool wake;
+        lock (_gate)
+        {
+            _arriving.Add((item, dueAt));
+            // The loop publishes when it will wake under the same lock (long.MinValue while it is awake: it looks at
+            // what arrived before it sleeps again).
+            wake = dueAt < _wakeAt;
+        }
+
+        if (wake)
         {
             Wake();
         }
     }
 
-    private void RunQueued()
+    /// <summary>Takes in the work filed from other threads (under <see cref="_gate"/>).</summary>
+    private void TakeArriving()
     {
-        while (_work.TryDequeue(out var item))
+        foreach (var (item, at) in _arriving)
         {
+            _timers.Enqueue(item, at);
+        }
+
+        _arriving.Clear();
+    }
+
+    private void RunDue()
+    {
+        lock (_gate)
+        {
+            TakeArriving();
+        }
+
+        // What falls due within the next millisecond runs now: waits are whole milliseconds.
+        var until = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 1000);
+        for (var ran = 0; ran < MaxDuePerTurn && _timers.TryPeek(out var item, out var at) && at <= until; ran++)
+        {
+            _timers.Dequeue();
             try
             {
                 item.Execute();
@@ -254,7 +302,7 @@ internal sealed unsafe class ProbeLoop
             catch (Exception e)
             {
                 // A work item must not take the loop down (the probes of every checker run here). Said in one line: the
-                // probe's checker goes on at its next interval, and the watchdog reports it if it stays silent.
+                // watchdog reports the checker when it stays silent.
                 Console.Error.WriteLine($"lvs-health: {Thread.CurrentThread.Name}: a probe failed unexpectedly and was dropped ({e.GetType().Name}: {e.Message})");
             }
         }
@@ -273,22 +321,15 @@ internal sealed unsafe class ProbeLoop
         var expired = new List<LoopOperation>();
         while (true)
         {
-            RunQueued();
+            RunDue();
             var timeout = Timeout();
-            Volatile.Write(ref _sleeping, 1);
-            if (!_work.IsEmpty)
-            {
-                timeout = 0;
-            }
-
             int count;
             fixed (Native.EpollEvent* e = events)
             {
                 count = Native.epoll_wait(_epoll, e, MaxEvents, timeout);
             }
 
-            Volatile.Write(ref _sleeping, 0);
-
+            Volatile.Write(ref _lastTurn, Stopwatch.GetTimestamp());
             lock (_gate)
             {
                 // Awake: a new time limit is seen by the next Timeout() without being signalled.
@@ -338,14 +379,22 @@ internal sealed unsafe class ProbeLoop
         }
     }
 
-    /// <summary>Milliseconds until the earliest time limit (at most a second); publishes when the loop will wake.</summary>
+    /// <summary>
+    /// Milliseconds until the earliest time limit or due work (at most a second); publishes when the loop will wake.
+    /// </summary>
     private int Timeout()
     {
         var now = Stopwatch.GetTimestamp();
         long next;
         lock (_gate)
         {
+            TakeArriving();
             next = Math.Min(_deadlines.TryPeek(out _, out var at) ? at : long.MaxValue, now + Stopwatch.Frequency);
+            if (_timers.TryPeek(out _, out var due) && due < next)
+            {
+                next = due;
+            }
+
             _wakeAt = next;
         }
 

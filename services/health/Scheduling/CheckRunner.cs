@@ -32,10 +32,13 @@ public sealed class CheckRunner(MonitoredRealServer server, int index, IProbe pr
 
     internal ProbeScheduler? Scheduler { get; set; }
 
+    /// <summary>The scheduler's thread took a slot for this probe before handing it on.</summary>
+    internal bool HoldsSlot { get; set; }
+
     private long _lastActivityTicks;
     private int _probeCount;
 
     internal void CountProbe() => Interlocked.Increment(ref _probeCount);
 
-    void IThreadPoolWorkItem.Execute() => _ = Scheduler!.RunOneAsync(this);
+    void IThreadPoolWorkItem.Execute() => Scheduler!.Start(this);
 }

@@ -3,18 +3,21 @@ using Microsoft.Extensions.Logging;
 
 namespace LvsEvents.Health.Scheduling;
 
-/// <summary>What the watchdog found: the scheduler loop (no real server) or one checker, silent for too long.</summary>
+/// <summary>
+/// What the watchdog found: the scheduler loop or a probe loop (no real server), or one checker, silent for too long.
+/// </summary>
 public sealed record StallFinding(string Checker, RealServerRef? RealServer, TimeSpan SilentFor, TimeSpan Expected);
 
 /// <summary>
 /// Watches the checkers themselves (keepalived's checker process has been seen frozen for days, keepalived #2523):
-/// the scheduler loop must wake every tick, and every checker must produce a result within a few of its longest normal
-/// gaps. Each stall is reported once, as <see cref="HealthCheckerStalled"/>, until the checker shows life again. It runs
+/// the scheduler loop must wake every tick, each probe loop (<see cref="Checking.ProbeLoop"/>) at least every second, and
+/// every checker must produce a result within a few of its longest normal gaps. Each stall is reported once, as <see cref="HealthCheckerStalled"/>, until the checker shows life again. It runs
 /// on its own thread, so that a starved thread pool (the likeliest freeze) cannot silence it too.
 /// </summary>
 public sealed class CheckerWatchdog(HealthEngine engine, HealthOptions options)
 {
     private bool _schedulerReported;
+    private readonly HashSet<string> _loopsReported = [];
 
     /// <summary>The stalls at <paramref name="now"/> not reported yet; marks them reported.</summary>
     public IReadOnlyList<StallFinding> Inspect(TimeSpan now)
@@ -32,6 +35,21 @@ public sealed class CheckerWatchdog(HealthEngine engine, HealthOptions options)
         else
         {
             _schedulerReported = false;
+        }
+
+        // A probe loop's silence is real time; now may be ahead of the engine's clock (a test looks into the future).
+        var ahead = now - engine.Now();
+        foreach (var loop in Checking.ProbeLoop.Started)
+        {
+            var silent = loop.SilentFor + ahead;
+            if (silent <= options.SchedulerStallAfter)
+            {
+                _loopsReported.Remove(loop.Name);
+            }
+            else if (_loopsReported.Add(loop.Name))
+            {
+                findings.Add(new StallFinding(loop.Name, null, silent, TimeSpan.FromSeconds(1)));
+            }
         }
 
         foreach (var checker in engine.Checkers)

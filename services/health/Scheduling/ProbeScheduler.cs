@@ -1,13 +1,17 @@
+using System.Diagnostics;
+using LvsEvents.Health.Checking;
 using Microsoft.Extensions.Logging;
 
 namespace LvsEvents.Health.Scheduling;
 
 /// <summary>
-/// Runs every checker's probes at their due times without a thread per check: one loop (on its own thread) sleeps until the earliest due
-/// time (woken early when an earlier one is scheduled, and at least every <c>tick</c> for the watchdog's heartbeat),
-/// takes what is due from a priority queue and hands each probe to the thread pool; probes are asynchronous sockets, so tens of
-/// thousands a second need a handful of threads. At most <c>maxConcurrentProbes</c> are in flight (a flood of hanging
-/// servers must not exhaust file descriptors); a probe waiting for a slot starts late, which the statistics show.
+/// Runs every checker's probes at their due times without a thread per check. TCP_CHECK and clear-text HTTP_GET
+/// checkers are timed by the <see cref="ProbeLoop"/> their probes run on (due time, probe and result on one thread).
+/// The others wait here: one loop (on its own thread) sleeps until the earliest due time (woken early when an earlier
+/// one is scheduled, and at least every <c>tick</c> for the watchdog's heartbeat), takes what is due from a priority
+/// queue and hands each probe to the thread pool; probes are asynchronous sockets, so tens of thousands a second need
+/// a handful of threads. At most <c>maxConcurrentProbes</c> are in flight (a flood of hanging servers must not exhaust
+/// file descriptors); a probe waiting for a slot waits here and starts late, which the statistics show.
 /// </summary>
 public sealed class ProbeScheduler(
     Func<CheckRunner, CancellationToken, ValueTask<TimeSpan>> runProbe,
@@ -24,6 +28,7 @@ public sealed class ProbeScheduler(
     private CancellationToken _stopping;
     private long _heartbeatTicks;
     private int _inFlight;
+    private bool _running;
 
     public SchedulerStatistics Statistics { get; } = new();
 
@@ -47,6 +52,20 @@ public sealed class ProbeScheduler(
     {
         runner.Scheduler = this;
         runner.DueAt = dueAt;
+        // Before the scheduler runs (the engine files every checker's first probe), its stop token is not known yet.
+        if (Volatile.Read(ref _running) && runner.Probe.StartsWithoutBlocking && ProbeLoop.For(runner) is { } loop)
+        {
+            var wait = dueAt - now();
+            loop.RunAt(runner, Stopwatch.GetTimestamp() + (wait <= TimeSpan.Zero ? 0 : (long)(wait.TotalSeconds * Stopwatch.Frequency)));
+            return;
+        }
+
+        Enqueue(runner, dueAt);
+    }
+
+    /// <summary>Files <paramref name="runner"/> in this scheduler's own queue.</summary>
+    private void Enqueue(CheckRunner runner, TimeSpan dueAt)
+    {
         bool wake;
         lock (_gate)
         {
@@ -78,6 +97,7 @@ public sealed class ProbeScheduler(
     public Task RunAsync(CancellationToken cancellationToken)
     {
         _stopping = cancellationToken;
+        Volatile.Write(ref _running, true);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
@@ -127,11 +147,11 @@ public sealed class ProbeScheduler(
             foreach (var runner in ready)
             {
                 _slots.Wait(cancellationToken);
-                Interlocked.Increment(ref _inFlight);
-                if (runner.Probe.StartsWithoutBlocking && Checking.ProbeLoop.For(runner) is { } loop)
+                runner.HoldsSlot = true;
+                if (runner.Probe.StartsWithoutBlocking && ProbeLoop.For(runner) is { } loop)
                 {
-                    // The whole probe (connect, reset, the result applied) on the probe loop's thread.
-                    loop.Execute(runner);
+                    // It waited here for a slot: the whole probe (connect, reset, the result applied) on its loop's thread.
+                    loop.RunAt(runner, 0);
                 }
                 else
                 {
@@ -152,7 +172,35 @@ public sealed class ProbeScheduler(
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    internal async Task RunOneAsync(CheckRunner runner)
+    /// <summary>
+    /// Starts <paramref name="runner"/>'s probe, now due, on the calling thread (a probe loop's or a pool thread), with a
+    /// slot; when every slot is taken the probe goes back to this scheduler's queue, whose thread waits for one.
+    /// </summary>
+    internal void Start(CheckRunner runner)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            if (runner.HoldsSlot)
+            {
+                runner.HoldsSlot = false;
+                _slots.Release();
+            }
+
+            return;
+        }
+
+        if (!runner.HoldsSlot && !_slots.Wait(0))
+        {
+            Enqueue(runner, runner.DueAt);
+            return;
+        }
+
+        runner.HoldsSlot = false;
+        Interlocked.Increment(ref _inFlight);
+        _ = RunOneAsync(runner);
+    }
+
+    private async Task RunOneAsync(CheckRunner runner)
     {
         // Lateness as the probe really starts: queueing for a slot and for a pool thread included.
         Statistics.RecordStart(now() - runner.DueAt, runner.Machine.Timing.DelayLoop);
