@@ -12,11 +12,34 @@ namespace LvsEvents.Contracts;
 [JsonConverter(typeof(VirtualServiceRefJsonConverter))]
 public sealed record VirtualServiceRef(string Protocol, string Address, int Port, uint? FirewallMark = null, string? Group = null)
 {
+    // The printed form, made once: every probe result event carries it, thousands a second.
+    private string? _text;
+
+    // `with` must not copy the printed form of the original.
+    private VirtualServiceRef(VirtualServiceRef original)
+    {
+        Protocol = original.Protocol;
+        Address = original.Address;
+        Port = original.Port;
+        FirewallMark = original.FirewallMark;
+        Group = original.Group;
+    }
+
     public static VirtualServiceRef Tcp(string address, int port) => new("TCP", address, port);
+
+    // By value, without the cached printed form.
+    public bool Equals(VirtualServiceRef? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && Protocol == other.Protocol && Address == other.Address && Port == other.Port
+            && FirewallMark == other.FirewallMark && Group == other.Group);
+
+    public override int GetHashCode() => HashCode.Combine(Protocol, Address, Port, FirewallMark, Group);
 
     public static VirtualServiceRef ForFirewallMark(uint mark, string protocol = "TCP") => new(protocol, "", 0, mark);
 
-    public override string ToString()
+    public override string ToString() => _text ??= Print();
+
+    private string Print()
     {
         var protocolSuffix = Protocol == "TCP" ? "" : "/" + Protocol;
         return Group is not null ? $"GROUP/{Group}{protocolSuffix}"
@@ -53,7 +76,23 @@ public sealed record RealServerRef(VirtualServiceRef VirtualService, string Addr
 {
     private const string Arrow = "->";
 
-    public override string ToString() => $"{VirtualService}{Arrow}{Endpoint.Format(Address, Port)}";
+    // The printed form, made once (see VirtualServiceRef).
+    private string? _text;
+
+    private RealServerRef(RealServerRef original)
+    {
+        VirtualService = original.VirtualService;
+        Address = original.Address;
+        Port = original.Port;
+    }
+
+    public bool Equals(RealServerRef? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && VirtualService == other.VirtualService && Address == other.Address && Port == other.Port);
+
+    public override int GetHashCode() => HashCode.Combine(VirtualService, Address, Port);
+
+    public override string ToString() => _text ??= $"{VirtualService}{Arrow}{Endpoint.Format(Address, Port)}";
 
     public static RealServerRef Parse(string text)
     {
