@@ -14,10 +14,12 @@ namespace LvsEvents.Health.Bench;
 /// 10,000 real servers checked at delay_loop 1 by our engine (every result an event through the real emitter into a
 /// real fsync'd spool, drained and acknowledged as the publisher would), then by HAProxy at inter 1s, each for the
 /// same time, against the same servers in a separate process. CPU is each checker process's own (utime + stime).
+/// With several rounds the two take turns (ours, HAProxy, ours, ...), so that a slow drift of the machine (a VM's
+/// neighbours, its caches) weighs on both alike; the ratio is of the totals.
 /// </summary>
 internal static class HealthBenchmark
 {
-    public static async Task<int> RunAsync(int servers, int seconds, int warmup, bool skipHaproxy)
+    public static async Task<int> RunAsync(int servers, int seconds, int warmup, bool skipHaproxy, int rounds = 1)
     {
         var directory = Directory.CreateTempSubdirectory("lvs-health-bench-").FullName;
         using var serverProcess = StartServers(servers);
@@ -29,18 +31,41 @@ internal static class HealthBenchmark
                 throw new InvalidOperationException($"servers did not start: {ready} {await serverProcess.StandardError.ReadToEndAsync()}");
             }
 
-            var ours = await RunOursAsync(servers, seconds, warmup, directory, serverProcess);
-            Measurement? haproxy = null;
-            try
+            var ourRounds = new List<Measurement>();
+            var haproxyRounds = new List<Measurement>();
+            for (var round = 1; round <= rounds; round++)
             {
-                haproxy = skipHaproxy ? null : await RunHaproxyAsync(servers, seconds, warmup, directory, serverProcess);
-            }
-            catch (InvalidOperationException e)
-            {
-                Console.Error.WriteLine(e.Message);
+                ourRounds.Add(await RunOursAsync(servers, seconds, warmup, directory, serverProcess));
+                try
+                {
+                    if (!skipHaproxy && await RunHaproxyAsync(servers, seconds, warmup, directory, serverProcess) is { } measured)
+                    {
+                        haproxyRounds.Add(measured);
+                    }
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    skipHaproxy = true;
+                }
+
+                if (rounds > 1)
+                {
+                    var line = string.Create(CultureInfo.InvariantCulture, $"round {round}/{rounds}: ours {ourRounds[^1].Cores:F3} cores");
+                    Console.Error.WriteLine(haproxyRounds.Count == round
+                        ? line + string.Create(CultureInfo.InvariantCulture, $", haproxy {haproxyRounds[^1].Cores:F3}")
+                        : line);
+                }
             }
 
-            Print(servers, seconds, ours, haproxy);
+            var ours = Measurement.Combine(ourRounds);
+            var haproxy = haproxyRounds.Count == rounds ? Measurement.Combine(haproxyRounds) : null;
+            Print(servers, seconds, rounds, ours, haproxy);
+            if (rounds > 1)
+            {
+                PrintRounds(ourRounds, haproxy is null ? null : haproxyRounds);
+            }
+
             return ours.MissedIntervals == 0 ? 0 : 1;
         }
         finally
@@ -143,7 +168,7 @@ internal static class HealthBenchmark
         self.Refresh();
         var cpu = self.TotalProcessorTime - cpu0;
         var elapsed = clock.Elapsed;
-        var gcs = $"{GC.CollectionCount(0) - gcs0[0]} / {GC.CollectionCount(1) - gcs0[1]} / {GC.CollectionCount(2) - gcs0[2]}";
+        int[] gcs = [GC.CollectionCount(0) - gcs0[0], GC.CollectionCount(1) - gcs0[1], GC.CollectionCount(2) - gcs0[2]];
         var accepted1 = await AcceptedAsync(serverProcess);
         var statistics = engine.Scheduler.Statistics;
         var perChecker = engine.Checkers.Select(c => c.ProbeCount - probes0[c]).ToList();
@@ -246,7 +271,7 @@ internal static class HealthBenchmark
             var cpu = ProcessCpu(haproxy.Id) - cpu0;
             var accepted1 = await AcceptedAsync(serverProcess);
             return new Measurement(
-                "haproxy " + HaproxyVersion(), clock.Elapsed, cpu, peakRss, accepted1.All - accepted0.All, accepted1.Http - accepted0.Http, 0, 0, 0, 0, 0, default, default, default, 0, 0, 0, "");
+                "haproxy " + HaproxyVersion(), clock.Elapsed, cpu, peakRss, accepted1.All - accepted0.All, accepted1.Http - accepted0.Http, 0, 0, 0, 0, 0, default, default, default, 0, 0, 0, [0, 0, 0]);
         }
         finally
         {
@@ -272,10 +297,11 @@ internal static class HealthBenchmark
         return line.Split(' ').Skip(2).FirstOrDefault() ?? "?";
     }
 
-    private static void Print(int servers, int seconds, Measurement ours, Measurement? haproxy)
+    private static void Print(int servers, int seconds, int rounds, Measurement ours, Measurement? haproxy)
     {
         var i = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(i, $"{servers} real servers ({servers / 2} TCP_CHECK, {servers / 2} HTTP_GET), delay_loop 1 / inter 1s, {seconds} s measured each after warm-up"));
+        Console.WriteLine(string.Create(i, $"{servers} real servers ({servers / 2} TCP_CHECK, {servers / 2} HTTP_GET), delay_loop 1 / inter 1s, {seconds} s measured each after warm-up")
+            + (rounds > 1 ? string.Create(i, $", in {rounds} rounds taking turns ({rounds * seconds} s each in all)") : ""));
         Console.WriteLine();
         Console.WriteLine("| | lvs-health engine | " + (haproxy?.Name ?? "haproxy (skipped)") + " |");
         Console.WriteLine("|---|---|---|");
@@ -287,11 +313,11 @@ internal static class HealthBenchmark
         Console.WriteLine(string.Create(i, $"| probe events spooled (fsync'd) | {ours.Emitted} (backlog at end {ours.Backlog}) | |"));
         Console.WriteLine(string.Create(i, $"| missed intervals (started ≥ 1 delay_loop late) | {ours.MissedIntervals} | |"));
         Console.WriteLine(string.Create(i, $"| scheduling lateness p50 / p99 / max (ms) | {ours.P50.TotalMilliseconds:F0} / {ours.P99.TotalMilliseconds:F0} / {ours.Max.TotalMilliseconds:F1} | |"));
-        Console.WriteLine(string.Create(i, $"| fewest results of one checker / checkers under 95 % of {seconds} | {ours.FewestPerChecker} / {ours.CheckersShort} | |"));
-        Console.WriteLine(string.Create(i, $"| garbage collections gen0 / gen1 / gen2 | {ours.Collections} | |"));
+        Console.WriteLine(string.Create(i, $"| fewest results of one checker in a round / checker-rounds under 95 % of {seconds} | {ours.FewestPerChecker} / {ours.CheckersShort} | |"));
+        Console.WriteLine(string.Create(i, $"| garbage collections gen0 / gen1 / gen2 | {ours.Collections[0]} / {ours.Collections[1]} / {ours.Collections[2]} | |"));
         if (haproxy is not null)
         {
-            var ratio = ours.Cpu.TotalSeconds / ours.Elapsed.TotalSeconds / (haproxy.Cpu.TotalSeconds / haproxy.Elapsed.TotalSeconds);
+            var ratio = ours.Cores / haproxy.Cores;
             Console.WriteLine();
             Console.WriteLine(string.Create(i, $"CPU ratio ours / haproxy: {ratio:F2}"));
         }
@@ -300,7 +326,49 @@ internal static class HealthBenchmark
             Console.WriteLine($"| {name} | {value(ours)} | {(haproxy is null ? "" : value(haproxy))} |");
     }
 
+    /// <summary>Each round's CPU and ratio, in the order they ran.</summary>
+    private static void PrintRounds(List<Measurement> ours, List<Measurement>? haproxy)
+    {
+        var i = CultureInfo.InvariantCulture;
+        Console.WriteLine();
+        Console.WriteLine("| round | ours (cores) | haproxy (cores) | ratio | missed | lateness p99 (ms) |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        for (var r = 0; r < ours.Count; r++)
+        {
+            var h = haproxy?[r];
+            Console.WriteLine(string.Create(i,
+                $"| {r + 1} | {ours[r].Cores:F3} | {(h is null ? "" : h.Cores.ToString("F3", i))} | {(h is null ? "" : (ours[r].Cores / h.Cores).ToString("F2", i))} | {ours[r].MissedIntervals} | {ours[r].P99.TotalMilliseconds:F0} |"));
+        }
+    }
+
     private sealed record Measurement(
         string Name, TimeSpan Elapsed, TimeSpan Cpu, long PeakRss, long Accepted, long AcceptedHttp, long Started, long Succeeded, long Failed, long Emitted,
-        long MissedIntervals, TimeSpan P50, TimeSpan P99, TimeSpan Max, int FewestPerChecker, int CheckersShort, long Backlog, string Collections);
+        long MissedIntervals, TimeSpan P50, TimeSpan P99, TimeSpan Max, int FewestPerChecker, int CheckersShort, long Backlog, int[] Collections)
+    {
+        public double Cores => Cpu.TotalSeconds / Elapsed.TotalSeconds;
+
+        /// <summary>
+        /// Several rounds as one: totals for CPU, time, counts; the worst for lateness, RSS and the fewest results
+        /// (percentiles are not added up: p50 and p99 are the worst round's).
+        /// </summary>
+        public static Measurement Combine(IReadOnlyList<Measurement> rounds) => rounds.Count == 1 ? rounds[0] : new(
+            rounds[0].Name,
+            TimeSpan.FromTicks(rounds.Sum(r => r.Elapsed.Ticks)),
+            TimeSpan.FromTicks(rounds.Sum(r => r.Cpu.Ticks)),
+            rounds.Max(r => r.PeakRss),
+            rounds.Sum(r => r.Accepted),
+            rounds.Sum(r => r.AcceptedHttp),
+            rounds.Sum(r => r.Started),
+            rounds.Sum(r => r.Succeeded),
+            rounds.Sum(r => r.Failed),
+            rounds.Sum(r => r.Emitted),
+            rounds.Sum(r => r.MissedIntervals),
+            rounds.Max(r => r.P50),
+            rounds.Max(r => r.P99),
+            rounds.Max(r => r.Max),
+            rounds.Min(r => r.FewestPerChecker),
+            rounds.Sum(r => r.CheckersShort),
+            rounds.Max(r => r.Backlog),
+            [rounds.Sum(r => r.Collections[0]), rounds.Sum(r => r.Collections[1]), rounds.Sum(r => r.Collections[2])]);
+    }
 }
