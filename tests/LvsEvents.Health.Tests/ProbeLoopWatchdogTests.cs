@@ -21,8 +21,9 @@ public class ProbeLoopWatchdogTests
     public async Task A_probe_loop_frozen_by_a_probe_is_reported_once_by_name_and_its_checkers_go_on()
     {
         await using var server = new TestHttpServer();
-        var blocking = new LoopBlockingProbe(TimeSpan.FromMilliseconds(1500));
-        var options = new HealthOptions { WatchdogInterval = TimeSpan.FromMilliseconds(100), SchedulerStallAfter = TimeSpan.FromMilliseconds(600) };
+        var blocking = new LoopBlockingProbe(TimeSpan.FromMilliseconds(3000));
+        // An idle loop comes round once a second: a stall is longer than that.
+        var options = new HealthOptions { WatchdogInterval = TimeSpan.FromMilliseconds(100), SchedulerStallAfter = TimeSpan.FromMilliseconds(1500) };
         var config = $$"""
             virtual_server 127.76.0.1 80 {
                 delay_loop 0.2
@@ -44,7 +45,7 @@ public class ProbeLoopWatchdogTests
 
         var stalled = await harness.WaitForAsync<HealthCheckerStalled>(s => s.Checker.StartsWith("probe-loop-", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "a probe loop reported stalled");
         Assert.Null(stalled.RealServer);
-        Assert.True(stalled.SilentFor > TimeSpan.FromMilliseconds(600), $"silent for {stalled.SilentFor}");
+        Assert.True(stalled.SilentFor > TimeSpan.FromMilliseconds(1500), $"silent for {stalled.SilentFor}");
         Assert.Equal(blocking.LoopName, stalled.Checker);
 
         // The loop comes round again and the blocked checker is probed again, on a loop, at its interval.

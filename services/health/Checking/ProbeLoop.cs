@@ -22,6 +22,8 @@ internal sealed unsafe class ProbeLoop
     private const int MaxEvents = 256;
     // Due work run per turn before the loop looks at its sockets again (HAProxy's tune.runqueue-depth plays this part).
     private const int MaxDuePerTurn = 1024;
+    // Idle sockets kept per address family: as many as probes a loop usually has in flight at once.
+    private const int MaxIdleSockets = 4096;
     // One loop per core (at most 4), as HAProxy runs a thread per core: a checker stays on one of them.
     private static readonly Lazy<ProbeLoop[]?> Instances = new(() => Supported
         ? [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 4)).Select(i => new ProbeLoop(i))]
@@ -44,6 +46,8 @@ internal sealed unsafe class ProbeLoop
     private readonly PriorityQueue<IThreadPoolWorkItem, long> _timers = new(); // loop thread only
     private readonly List<(IThreadPoolWorkItem Item, long At)> _arriving = []; // under _gate: filed from other threads
     private long _lastTurn = Stopwatch.GetTimestamp();
+    private readonly Stack<int> _idle4 = new(); // under _gate: sockets between probes (see Recycle)
+    private readonly Stack<int> _idle6 = new();
 
     private ProbeLoop(int index)
     {
@@ -101,7 +105,15 @@ internal sealed unsafe class ProbeLoop
     {
         cancellationToken.ThrowIfCancellationRequested();
         var family = target.Endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? Native.AF_INET6 : Native.AF_INET;
-        var fd = Native.socket(family, Native.SOCK_STREAM | Native.SOCK_NONBLOCK | Native.SOCK_CLOEXEC, Native.IPPROTO_TCP);
+        // A socket not bound to a source address is reused from probe to probe (see Recycle); a bound one is not.
+        var reusable = target.LocalEndpoint is null;
+        var fd = reusable ? TakeIdle(family) : -1;
+        var registered = fd >= 0;
+        if (fd < 0)
+        {
+            fd = Native.socket(family, Native.SOCK_STREAM | Native.SOCK_NONBLOCK | Native.SOCK_CLOEXEC, Native.IPPROTO_TCP);
+        }
+
         if (fd < 0)
         {
             return ValueTask.FromException<ProbeOutcome>(new SocketException((int)Errors.ToSocketError(Marshal.GetLastPInvokeError())));
@@ -128,7 +140,7 @@ internal sealed unsafe class ProbeLoop
         }
 
         var operation = cache.Take();
-        operation.Begin(this, fd, http, cancellationToken);
+        operation.Begin(this, fd, family, reusable, http, cancellationToken);
         var version = operation.Version;
         Watch(cancellationToken);
         uint generation;
@@ -168,9 +180,12 @@ internal sealed unsafe class ProbeLoop
             Events = Native.EPOLLIN | Native.EPOLLOUT | Native.EPOLLRDHUP | Native.EPOLLET,
             Data = ((ulong)generation << 32) | (uint)slot,
         };
-        if (Native.epoll_ctl(_epoll, Native.EPOLL_CTL_ADD, fd, &registration) < 0)
+        // A reused socket keeps its registration and gets this probe's slot; both look at the socket's state now, so
+        // a connection that completed inside connect() (loopback) is reported, and an event of its last probe is not.
+        if (Native.epoll_ctl(_epoll, registered ? Native.EPOLL_CTL_MOD : Native.EPOLL_CTL_ADD, fd, &registration) < 0)
         {
             var error = Marshal.GetLastPInvokeError();
+            operation.Reusable = false;
             operation.TryDetach();
             cache.Return(operation);
             return ValueTask.FromException<ProbeOutcome>(new SocketException((int)Errors.ToSocketError(error)));
@@ -199,6 +214,49 @@ internal sealed unsafe class ProbeLoop
         }
 
         return new ValueTask<ProbeOutcome>(operation, version);
+    }
+
+    /// <summary>An idle socket of <paramref name="family"/>, still registered with epoll; -1 when there is none.</summary>
+    private int TakeIdle(int family)
+    {
+        var idle = family == Native.AF_INET6 ? _idle6 : _idle4;
+        lock (_gate)
+        {
+            return idle.Count > 0 ? idle.Pop() : -1;
+        }
+    }
+
+    /// <summary>
+    /// Ends a probe's connection. A reusable socket is dissolved with connect(AF_UNSPEC), which resets an open
+    /// connection (a RST, as SO_LINGER 0 and close would) and leaves the socket unconnected, and is kept for another
+    /// probe: no socket(), epoll registration, setsockopt and close per probe. A bound socket, or one the kernel would
+    /// not dissolve, is reset and closed.
+    /// </summary>
+    internal void Recycle(int fd, int family, bool reusable)
+    {
+        if (reusable)
+        {
+            var unspecified = stackalloc byte[16];
+            new Span<byte>(unspecified, 16).Clear();
+            // Dissolving leaves ECONNRESET on the socket; the next connect() clears it (tcp_connect_init), and epoll
+            // reports a socket's state as it is when asked (ProbeSocketReuseTests covers every kind of end).
+            if (Native.connect(fd, unspecified, 16) == 0)
+            {
+                var idle = family == Native.AF_INET6 ? _idle6 : _idle4;
+                lock (_gate)
+                {
+                    if (idle.Count < MaxIdleSockets)
+                    {
+                        idle.Push(fd);
+                        return;
+                    }
+                }
+            }
+        }
+
+        var linger = stackalloc int[2] { 1, 0 };
+        Native.setsockopt(fd, Native.SOL_SOCKET, Native.SO_LINGER, linger, 2 * sizeof(int));
+        Native.close(fd);
     }
 
     /// <summary>Forgets an operation's slot (before its socket is closed, so that a late event cannot reach it).</summary>
@@ -465,6 +523,7 @@ internal sealed unsafe class LoopOperation(ProbeLoop.OperationCache cache) : IVa
     private ManualResetValueTaskSourceCore<ProbeOutcome> _core;
     private ProbeLoop? _loop;
     private int _fd = -1;
+    private int _family;
     private int _done;
     private HttpExchange? _http;
     private Stage _stage;
@@ -483,6 +542,9 @@ internal sealed unsafe class LoopOperation(ProbeLoop.OperationCache cache) : IVa
 
     public uint Generation { get; set; }
 
+    /// <summary>Its socket may serve another probe afterwards (not bound, and registered with epoll).</summary>
+    public bool Reusable { get; set; }
+
     /// <summary>Registered with epoll and given its time limit: the loop may finish it.</summary>
     public bool Armed { get; set; }
 
@@ -490,10 +552,12 @@ internal sealed unsafe class LoopOperation(ProbeLoop.OperationCache cache) : IVa
 
     public short Version => _core.Version;
 
-    public void Begin(ProbeLoop loop, int fd, HttpExchange? http, CancellationToken cancellationToken)
+    public void Begin(ProbeLoop loop, int fd, int family, bool reusable, HttpExchange? http, CancellationToken cancellationToken)
     {
         _loop = loop;
         _fd = fd;
+        _family = family;
+        Reusable = reusable;
         _http = http;
         _stage = Stage.Connect;
         _sent = 0;
@@ -647,7 +711,7 @@ internal sealed unsafe class LoopOperation(ProbeLoop.OperationCache cache) : IVa
         return true;
     }
 
-    /// <summary>Resets the connection (SO_LINGER 0) rather than leaving it in TIME_WAIT, as HAProxy's checks do.</summary>
+    /// <summary>Resets the connection rather than leaving it in TIME_WAIT, as HAProxy's checks do.</summary>
     private void Close()
     {
         if (_fd < 0)
@@ -655,9 +719,15 @@ internal sealed unsafe class LoopOperation(ProbeLoop.OperationCache cache) : IVa
             return;
         }
 
-        var linger = stackalloc int[2] { 1, 0 };
-        Native.setsockopt(_fd, Native.SOL_SOCKET, Native.SO_LINGER, linger, 2 * sizeof(int));
-        Native.close(_fd);
+        if (_loop is { } loop)
+        {
+            loop.Recycle(_fd, _family, Reusable);
+        }
+        else
+        {
+            Native.close(_fd);
+        }
+
         _fd = -1;
     }
 
@@ -828,6 +898,7 @@ internal static unsafe partial class Native
     public const int MSG_NOSIGNAL = 0x4000;
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_MOD = 3;
     public const uint EPOLLIN = 0x1;
     public const uint EPOLLOUT = 0x4;
     public const uint EPOLLERR = 0x8;
