@@ -12,9 +12,10 @@ namespace LvsEvents.Health.Checking;
 /// with the system calls themselves, and per loop one epoll set and one thread that keeps its checkers' due times,
 /// opens each due probe's socket, handles its readiness and its time limit, resets it and applies the result (the
 /// engine's handling of a result never blocks), then files the checker's next due time on the same loop. One loop per
-/// core (at most 4); a checker's probes run on one loop. A probe costs its system calls (socket, connect, one epoll
-/// registration, send/recv, close) and little else: no SocketAsyncEventArgs, no per-probe timer, no thread-pool or
-/// cross-thread hand-off. Linux x64 only; elsewhere, in a network namespace and for TLS the probes use .NET sockets.
+/// core (at most 4); a checker's probes run on one loop. A probe costs its system calls (setsockopt, connect, one epoll
+/// modification, send/recv, and the connect(AF_UNSPEC) that resets the connection and keeps the socket for the next
+/// probe) and little else: no SocketAsyncEventArgs, no per-probe timer, no thread-pool or cross-thread hand-off. Linux
+/// x64 only; elsewhere, in a network namespace and for TLS the probes use .NET sockets.
 /// </summary>
 internal sealed unsafe class ProbeLoop
 {
