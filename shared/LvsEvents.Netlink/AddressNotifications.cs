@@ -61,11 +61,11 @@ public sealed class AddressNotifications : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var poll = new pollfd { fd = _fd, events = POLLIN };
-        var ready = LibC.poll(&poll, 1, (int)Math.Max(0, timeout.TotalMilliseconds));
-        if (ready < 0 && errno == EINTR || ready == 0)
+        var ready = InterruptiblePoll.Wait(&poll, 1, (int)Math.Max(0, timeout.TotalMilliseconds), out var pollError);
+        if (ready < 0 && pollError == InterruptiblePoll.EINTR || ready == 0)
             return [];
         if (ready < 0)
-            throw new NetlinkException("waiting for address notifications", errno);
+            throw new NetlinkException("waiting for address notifications", pollError);
         long received;
         fixed (byte* p = _buffer)
             received = (long)recv(_fd, p, _buffer.Length, MSG_DONTWAIT);

@@ -327,14 +327,14 @@ public sealed class ConntrackSocket : IDisposable
         {
             var remaining = (int)Math.Max(0, (deadline - DateTime.UtcNow).TotalMilliseconds);
             var poll = new pollfd { fd = _fd, events = POLLIN };
-            var ready = LibC.poll(&poll, 1, remaining);
-            if (ready < 0 && errno == EINTR)
+            var ready = InterruptiblePoll.Wait(&poll, 1, remaining, out var pollError);
+            if (ready < 0 && pollError == InterruptiblePoll.EINTR)
             {
                 continue;
             }
             if (ready < 0)
             {
-                throw new NetlinkException("dumping conntrack", errno);
+                throw new NetlinkException("dumping conntrack", pollError);
             }
             if (ready == 0)
             {

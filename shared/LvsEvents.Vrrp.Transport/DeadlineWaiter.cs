@@ -64,11 +64,11 @@ public sealed class DeadlineWaiter : IDisposable
         fds[1] = new pollfd { fd = _timer, events = POLLIN };
         while (true)
         {
-            var ready = poll(fds, 2, -1);
-            if (ready < 0 && errno == EINTR)
+            var ready = InterruptiblePoll.Wait(fds, 2, -1, out var pollError);
+            if (ready < 0 && pollError == InterruptiblePoll.EINTR)
                 continue;
             if (ready < 0)
-                throw new IOException($"poll: {Marshal.GetPInvokeErrorMessage(errno)}");
+                throw new IOException($"poll: {Marshal.GetPInvokeErrorMessage(pollError)}");
             var signalled = (fds[0].revents & POLLIN) != 0 && Drain(_event);
             if ((fds[1].revents & POLLIN) != 0)
                 Drain(_timer);

@@ -141,14 +141,14 @@ public sealed class VrrpSocket : IDisposable
                     return null;
                 }
                 var poll = new pollfd { fd = fd, events = POLLIN };
-                var ready = LibC.poll(&poll, 1, (int)remaining);
-                if (ready < 0 && errno == EINTR)
+                var ready = InterruptiblePoll.Wait(&poll, 1, (int)remaining, out var pollError);
+                if (ready < 0 && pollError == InterruptiblePoll.EINTR)
                 {
                     continue;
                 }
                 if (ready < 0)
                 {
-                    throw new SocketException(errno);
+                    throw new SocketException(pollError);
                 }
                 if (ready == 0)
                 {

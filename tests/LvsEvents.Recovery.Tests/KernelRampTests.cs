@@ -99,7 +99,8 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
         using var kernel = BackendSelector.Create("nftables", NullLogger.Instance, Namespace);
         Assert.True(await Until(async () => await WeightAsync(kernel) == 20, TimeSpan.FromSeconds(30)), "the writer never programmed the table");
 
-        // Down, republished (same id) until the writer took it out and recovery primed the first step.
+        // Down, republished (same id) until the writer took it out, recovery primed the first step and the writer took
+        // that step (the up below must not overtake it: in service, a down lasts delay_loops, here milliseconds).
         var emitter = _health.Services.GetRequiredService<IEventEmitter>();
         var down = Change(HealthState.Up, HealthState.Down);
         var ready = false;
@@ -108,7 +109,7 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.False(writer.HasExited, "the writer exited");
             await emitter.EmitAsync(down);
             ready = await Until(async () => await WeightAsync(kernel) is null
-                && _observed.All.Any(o => o.Event is SetWeightCommand { Weight: 2 }), TimeSpan.FromSeconds(2));
+                && _observed.All.Where(o => o.Event is SetWeightCommand { Weight: 2 }).Any(o => WriterTook(o.Event.EventId)), TimeSpan.FromSeconds(2));
         }
 
         Assert.True(ready, "the server never went out of the table, or recovery never primed its ramp");
@@ -210,6 +211,10 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
         await host.StartAsync(start.Token);
         return host;
     }
+
+    /// <summary>The writer logged that it handled the event (a kernel change, or a command taken without one).</summary>
+    private bool WriterTook(Guid eventId) =>
+        _log.Any(line => line.StartsWith("writer: ", StringComparison.Ordinal) && line.Contains(eventId.ToString(), StringComparison.Ordinal));
 
     private Process Start(string broker, string dll, string name, params string[] arguments)
     {

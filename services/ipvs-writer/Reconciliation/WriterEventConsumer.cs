@@ -30,6 +30,12 @@ public sealed class WriterEventConsumer(Reconciler reconciler, ServiceIdentity i
                 {
                     logger.LogInformation("{EventType} {EventId}: {Operations}", e.EventType, e.EventId, string.Join("; ", operations.Select(o => o.Change())));
                 }
+                else if (e is LvsCommand)
+                {
+                    // A command that changes nothing now (e.g. a weight for a real server out of the table, kept for its
+                    // return) is still worth a line: the operator sees it was taken.
+                    logger.LogInformation("{EventType} {EventId}: taken, no kernel change now", e.EventType, e.EventId);
+                }
             }
             catch (Backends.KernelTableException ex)
             {
