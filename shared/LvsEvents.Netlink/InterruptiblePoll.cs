@@ -8,7 +8,7 @@ namespace LvsEvents.Netlink;
 /// can see it overwritten by the runtime in between: a poll interrupted by the runtime's own suspension signal came
 /// back as -1 with "errno 0" and was thrown as "Success" instead of being retried.
 /// </summary>
-internal static unsafe class InterruptiblePoll
+public static unsafe class InterruptiblePoll
 {
     public const int EINTR = 4;
 

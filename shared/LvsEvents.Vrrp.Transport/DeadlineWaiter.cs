@@ -1,3 +1,4 @@
+using LvsEvents.Netlink;
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 using static Tmds.Linux.LibC;

@@ -1,3 +1,4 @@
+using LvsEvents.Netlink;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;

@@ -13,7 +13,7 @@ public interface IProbe
 
     /// <summary>
     /// <see cref="ProbeAsync"/> never blocks its caller (it only makes non-blocking system calls before its first wait),
-    /// so the scheduler may start it on its own thread instead of handing it to the thread pool.
+    /// so a probe loop may start it, and time its checker, on the loop's own thread instead of the thread pool.
     /// </summary>
     bool StartsWithoutBlocking => false;
 }

@@ -10,9 +10,10 @@ public sealed record StallFinding(string Checker, RealServerRef? RealServer, Tim
 
 /// <summary>
 /// Watches the checkers themselves (keepalived's checker process has been seen frozen for days, keepalived #2523):
-/// the scheduler loop must wake every tick, each probe loop (<see cref="Checking.ProbeLoop"/>) at least every second, and
-/// every checker must produce a result within a few of its longest normal gaps. Each stall is reported once, as <see cref="HealthCheckerStalled"/>, until the checker shows life again. It runs
-/// on its own thread, so that a starved thread pool (the likeliest freeze) cannot silence it too.
+/// the scheduler loop must wake every tick, each probe loop (<see cref="Checking.ProbeLoop"/>) at least every second,
+/// and every checker must produce a result within a few of its longest normal gaps. Each stall is reported once, as
+/// <see cref="HealthCheckerStalled"/>, until the checker shows life again. It runs on its own thread, so that a starved
+/// thread pool (the likeliest freeze) cannot silence it too.
 /// </summary>
 public sealed class CheckerWatchdog(HealthEngine engine, HealthOptions options)
 {

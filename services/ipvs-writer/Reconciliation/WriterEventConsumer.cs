@@ -33,8 +33,8 @@ public sealed class WriterEventConsumer(Reconciler reconciler, ServiceIdentity i
                 else if (e is LvsCommand)
                 {
                     // A command that changes nothing now (e.g. a weight for a real server out of the table, kept for its
-                    // return) is still worth a line: the operator sees it was taken.
-                    logger.LogInformation("{EventType} {EventId}: taken, no kernel change now", e.EventType, e.EventId);
+                    // return) is still worth a line: the operator sees it was received and accepted.
+                    logger.LogInformation("{EventType} {EventId}: accepted; nothing to change in the kernel table now", e.EventType, e.EventId);
                 }
             }
             catch (Backends.KernelTableException ex)
