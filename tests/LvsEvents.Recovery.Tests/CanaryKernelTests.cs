@@ -364,11 +364,12 @@ public sealed class CanaryKernelTests(ITestOutputHelper output) : IAsyncLifetime
             Start(RepositoryBuild("services/health", "lvs-health.dll"), "health", "--config", _config, "--Health:NetworkNamespace", Namespace);
         }
 
-        Start("lvs-ipvs-writer.dll", "writer", "--config", _config, "--backend", "nftables", "--IpvsWriter:NetworkNamespace", Namespace, "--IpvsWriter:QueueExpiry", "00:00:30");
+        var writer = Start("lvs-ipvs-writer.dll", "writer", "--config", _config, "--backend", "nftables", "--IpvsWriter:NetworkNamespace", Namespace, "--IpvsWriter:QueueExpiry", "00:00:30");
         StartRecovery(drainTimeout);
         _table = BackendSelector.Create("nftables", NullLogger.Instance, Namespace);
         _watcher = WatchKernelAsync(_stop.Token);
         Assert.True(await UntilKernel(w => w == Before, TimeSpan.FromSeconds(30)), "the writer never programmed the table");
+        await WriterQueueProbe.WaitBoundAsync(_health!.Services.GetRequiredService<IEventEmitter>(), _log, writer);
         if (!realHealth)
         {
             _prober = ProbeAsync(_stop.Token);

@@ -204,13 +204,14 @@ public sealed class CanaryUnansweredTests(ITestOutputHelper output) : IAsyncLife
             """);
         _observer = await StartObserverAsync();
         Start(CanaryKernelTests.RepositoryBuild("services/health", "lvs-health.dll"), "health", "--config", _config, "--Health:NetworkNamespace", _lab.Director);
-        Start("lvs-ipvs-writer.dll", "writer", "--config", _config, "--backend", "nftables", "--IpvsWriter:NetworkNamespace", _lab.Director,
+        var writer = Start("lvs-ipvs-writer.dll", "writer", "--config", _config, "--backend", "nftables", "--IpvsWriter:NetworkNamespace", _lab.Director,
             "--IpvsWriter:QueueExpiry", "00:00:30", "--IpvsWriter:StatisticsInterval", "00:00:01");
         Start("lvs-recovery.dll", "recovery", "--config", _config, "--Recovery:TickInterval", "00:00:00.100", "--Recovery:QueueExpiry", "00:00:30",
             "--Recovery:Canary:MinimumConnections", "20");
         _table = BackendSelector.Create("nftables", NullLogger.Instance, _lab.Director);
         _watcher = WatchKernelAsync(_stop.Token);
         Assert.True(await UntilKernel(w => w == Before, TimeSpan.FromSeconds(60)), "the writer never programmed the table");
+        await WriterQueueProbe.WaitBoundAsync(_observer.Services.GetRequiredService<IEventEmitter>(), _log, writer);
         // The new server is health-checked and up before it gets any traffic.
         Assert.True(await UntilAsync(() => _events.Any(e => e.Event is ProbeCompleted { Success: true } p && p.RealServer == NewServer), TimeSpan.FromSeconds(30)),
             "the health checker never reached the new server");
@@ -327,7 +328,7 @@ public sealed class CanaryUnansweredTests(ITestOutputHelper output) : IAsyncLife
         return host;
     }
 
-    private void Start(string dll, string name, params string[] arguments)
+    private Process Start(string dll, string name, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.IsPathRooted(dll) ? dll : Path.Combine(AppContext.BaseDirectory, dll));
@@ -346,6 +347,7 @@ public sealed class CanaryUnansweredTests(ITestOutputHelper output) : IAsyncLife
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Enqueue($"{name}: {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return process;
     }
 
     /// <summary>This test's node's events from every service.</summary>

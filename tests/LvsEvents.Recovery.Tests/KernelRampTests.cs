@@ -99,9 +99,12 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
         using var kernel = BackendSelector.Create("nftables", NullLogger.Instance, Namespace);
         Assert.True(await Until(async () => await WeightAsync(kernel) == 20, TimeSpan.FromSeconds(30)), "the writer never programmed the table");
 
+        // Until the writer's queue exists, recovery's primed step has nowhere to go.
+        var emitter = _health.Services.GetRequiredService<IEventEmitter>();
+        await WriterQueueProbe.WaitBoundAsync(emitter, _log, writer);
+
         // Down, republished (same id) until the writer took it out, recovery primed the first step and the writer took
         // that step (the up below must not overtake it: in service, a down lasts delay_loops, here milliseconds).
-        var emitter = _health.Services.GetRequiredService<IEventEmitter>();
         var down = Change(HealthState.Up, HealthState.Down);
         var ready = false;
         for (var attempt = 0; attempt < 20 && !ready; attempt++)
