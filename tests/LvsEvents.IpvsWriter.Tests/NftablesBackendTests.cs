@@ -67,6 +67,36 @@ public sealed class NftablesBackendTests : IDisposable
         Assert.Contains("dnat ip to numgen random mod 6 map { 0-2 : 10.1.0.1 . 80, 3-4 : 10.1.0.2 . 8080, 5 : 10.1.0.3 . 80 }", listing);
         Assert.Contains("dnat ip to jhash ip saddr mod 2 seed 0x0 map { 0 : 10.1.0.1 . 443, 1 : 10.1.0.2 . 443 }", listing);
         Assert.Contains("elements = { 10.1.0.4 . 80 }", listing);
+        // Each translating chain ends with its fallback to the heaviest destination; a dropping chain has none.
+        Assert.Contains("meta l4proto tcp dnat to 10.1.0.1:80 comment \"lvs-fallback\"", listing);
+        Assert.Contains("meta l4proto tcp dnat to 10.1.0.5:80 comment \"lvs-fallback\"", listing);
+        Assert.Contains("dnat to 10.1.0.8 comment \"lvs-fallback\"", listing);
+        Assert.DoesNotContain("lvs-fallback", _ns.Cli("list chain ip lvsevents s_tcp_10_0_0_4_80"));
+    }
+
+    [Fact]
+    public async Task A_fallback_rule_that_names_a_server_without_weight_is_damage_the_next_apply_rewrites()
+    {
+        await _backend.ReplaceAsync(Sample, default);
+
+        // Without its fallback (as earlier versions wrote it) the chain reads as it is.
+        _ns.Cli("flush chain ip lvsevents s_tcp_10_0_0_3_80");
+        _ns.Cli("add rule ip lvsevents s_tcp_10_0_0_3_80 meta l4proto tcp counter dnat to jhash ip saddr mod 5 seed 0x0 map { 0-4 : 10.1.0.5 . 80 } comment \\\"lvs s=wlc p=300\\\"");
+        var read = await _backend.ReadAsync(default);
+        Assert.Empty(read.Problems);
+        Assert.Empty(KernelTableDiff.Compute(Sample, read));
+
+        // A fallback to a server with weight 0 would send a connection where the table sends none.
+        _ns.Cli("add rule ip lvsevents s_tcp_10_0_0_3_80 meta l4proto tcp dnat to 10.1.0.4:80 comment \\\"lvs-fallback\\\"");
+        read = await _backend.ReadAsync(default);
+        Assert.Contains("nftables: TCP 10.0.0.3:80: the fallback rule sends to 10.1.0.4:80, which has no weight", read.Problems);
+        var repair = KernelTableDiff.Compute(Sample, read);
+        Assert.NotEmpty(repair);
+        await _backend.ApplyAsync(read, repair, Sample, default);
+        read = await _backend.ReadAsync(default);
+        Assert.Empty(read.Problems);
+        Assert.Equal(Sample.SaveLines(), read.SaveLines());
+        Assert.Contains("dnat to 10.1.0.5:80 comment \"lvs-fallback\"", _ns.Cli("list chain ip lvsevents s_tcp_10_0_0_3_80"));
     }
 
     [Fact]

@@ -118,6 +118,17 @@ internal static class NftablesExpressions
         End(w, data);
     }
 
+    /// <summary>[ immediate reg DREG VALUE ]</summary>
+    public static void Immediate(NetlinkBatchWriter w, uint destination, ReadOnlySpan<byte> value)
+    {
+        var data = Begin(w, "immediate");
+        w.PutBe32(1, destination);    // NFTA_IMMEDIATE_DREG
+        var constant = w.BeginNested(2); // NFTA_IMMEDIATE_DATA
+        w.PutBytes(NftablesNetlinkProtocol.DataValue, value);
+        w.EndNested(constant);
+        End(w, data);
+    }
+
     /// <summary>[ immediate reg 0 drop ]</summary>
     public static void Drop(NetlinkBatchWriter w)
     {

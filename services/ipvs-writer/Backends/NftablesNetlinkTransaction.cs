@@ -284,6 +284,34 @@ internal sealed class NftablesNetlinkTransaction
         }
 
         EndRule(expressions, NftablesRuleset.Comment(service));
+        if (weighted.Count > 0)
+        {
+            Fallback(service, chain, NftablesRuleset.FallbackOf(weighted), withPorts);
+        }
+    }
+
+    /// <summary>As nft encodes <c>meta l4proto P dnat to ADDR:PORT comment "lvs-fallback"</c> (see <see cref="NftablesRuleset.FallbackOf"/>).</summary>
+    private void Fallback(KernelService service, string chain, KernelDestination destination, bool withPorts)
+    {
+        var expressions = BeginRule(chain, $"add fallback rule to chain {chain} ({service.Key})");
+        if (withPorts || !service.Key.IsFirewallMark)
+        {
+            NftablesExpressions.Meta(_w, NftablesExpressions.MetaL4Protocol, NftablesExpressions.Register1);
+            NftablesExpressions.CompareEqual(_w, NftablesExpressions.Register1, [ProtocolNumber(service.Key.Protocol)!.Value]);
+        }
+
+        Span<byte> address = stackalloc byte[4];
+        NftablesElements.Address(destination.Key, address);
+        NftablesExpressions.Immediate(_w, NftablesExpressions.Register1, address);
+        if (withPorts)
+        {
+            Span<byte> port = stackalloc byte[2];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(port, (ushort)destination.Key.Port);
+            NftablesExpressions.Immediate(_w, NftablesExpressions.Register2, port);
+        }
+
+        NftablesExpressions.Dnat(_w, NftablesExpressions.Register1, withPorts ? NftablesExpressions.Register2 : null);
+        EndRule(expressions, NftablesRuleset.FallbackComment);
     }
 
     /// <summary>

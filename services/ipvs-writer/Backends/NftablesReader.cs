@@ -152,9 +152,9 @@ public static class NftablesReader
         int? persistence = null;
         string? netmask = null;
         var destinations = new List<KernelDestination>();
-        if (rules.Count != 1)
+        if (rules.Count is < 1 or > 2)
         {
-            problems.Add($"nftables: {key}: chain {chain} has {rules.Count} rules, expected 1");
+            problems.Add($"nftables: {key}: chain {chain} has {rules.Count} rules, expected 1 (drop) or 2 (dnat and its fallback)");
         }
 
         var rule = rules.Count > 0 ? rules[0] : default;
@@ -184,10 +184,11 @@ public static class NftablesReader
         }
 
         var hashed = false;
-        var damaged = rules.Count != 1;
+        var damaged = rules.Count is < 1 or > 2;
         if (rule.ValueKind == JsonValueKind.Object)
         {
             var sawVerdict = false;
+            var translates = false;
             foreach (var expression in rule.GetProperty("expr").EnumerateArray())
             {
                 if (expression.TryGetProperty("drop", out _))
@@ -196,7 +197,7 @@ public static class NftablesReader
                 }
                 else if (expression.TryGetProperty("dnat", out var dnat))
                 {
-                    sawVerdict = true;
+                    sawVerdict = translates = true;
                     if (!ReadDnat(dnat, destinations, out hashed, out var reason))
                     {
                         problems.Add($"nftables: {key}: {reason}");
@@ -208,6 +209,12 @@ public static class NftablesReader
             if (!sawVerdict)
             {
                 problems.Add($"nftables: {key}: rule in {chain} neither translates nor drops");
+                damaged = true;
+            }
+
+            if (FallbackProblem(translates, rules, destinations) is { } fallbackProblem)
+            {
+                problems.Add($"nftables: {key}: {fallbackProblem}");
                 damaged = true;
             }
         }
@@ -237,6 +244,42 @@ public static class NftablesReader
         }
 
         return damaged ? service with { Scheduler = DamagedScheduler } : service;
+    }
+
+    /// <summary>
+    /// Why the chain's second rule is not what <see cref="NftablesRuleset.FallbackOf"/> writes (a translating chain
+    /// may have one, naming one of its weighted destinations; a dropping chain has none), or null.
+    /// </summary>
+    private static string? FallbackProblem(bool translates, List<JsonElement> rules, List<KernelDestination> weighted)
+    {
+        if (!translates)
+        {
+            return rules.Count > 1 ? "a dropping chain has a second rule" : null;
+        }
+
+        if (rules.Count < 2)
+        {
+            // As earlier versions wrote it (or a hand edit): it works, and gets its fallback the next time it changes.
+            return null;
+        }
+
+        var fallback = rules[1];
+        if (!fallback.TryGetProperty("comment", out var comment) || comment.GetString() != NftablesRuleset.FallbackComment)
+        {
+            return $"the second rule is not the \"{NftablesRuleset.FallbackComment}\" rule";
+        }
+
+        foreach (var expression in fallback.GetProperty("expr").EnumerateArray())
+        {
+            if (expression.TryGetProperty("dnat", out var dnat) && dnat.TryGetProperty("addr", out var addr) && addr.ValueKind == JsonValueKind.String)
+            {
+                var port = dnat.TryGetProperty("port", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : 0;
+                var target = new DestinationKey(addr.GetString()!, port);
+                return weighted.Any(d => d.Key == target && d.Weight > 0) ? null : $"the fallback rule sends to {target}, which has no weight";
+            }
+        }
+
+        return "the fallback rule does not dnat to an address";
     }
 
     private static bool ReadDnat(JsonElement dnat, List<KernelDestination> destinations, out bool hashed, out string reason)

@@ -12,6 +12,7 @@ namespace LvsEvents.IpvsWriter.Backends;
 /// map fwmarks  { type mark : verdict }                                     mark → jump s_fwm_…
 /// chain prerouting/output (nat, dstnat): ip daddr . meta l4proto . th dport vmap @services; meta mark vmap @fwmarks
 /// chain s_tcp_10_0_0_1_80: meta l4proto tcp counter dnat to numgen random mod 6 map { 0-2 : 10.1.0.1 . 80, 3-4 : … } comment "lvs s=wrr"
+///                           meta l4proto tcp dnat to 10.1.0.1:80 comment "lvs-fallback"   (only when the lookup misses mid-commit)
 /// set   s_tcp_10_0_0_1_80_q { type ipv4_addr . inet_service }             destinations held with weight 0
 /// </code>
 /// Weighted schedulers become weighted random (numgen random, one range per destination, range width = weight);
@@ -36,6 +37,31 @@ public static class NftablesRuleset
         : $"s_{key.Protocol.ToLowerInvariant()}_{key.Address.Replace('.', '_').Replace(':', '_')}_{key.Port.ToString(CultureInfo.InvariantCulture)}";
 
     public static string IdleSetName(ServiceKey key) => ChainName(key) + "_q";
+
+    /// <summary>The comment of a service chain's second rule (see <see cref="FallbackOf"/>).</summary>
+    public const string FallbackComment = "lvs-fallback";
+
+    /// <summary>
+    /// The destination of a service chain's second rule, a plain <c>dnat to</c> without a map. Replacing the rule
+    /// releases its anonymous weight map in the same transaction, and a packet that entered the chain just before the
+    /// commit looks that map up with the new generation's mask: its elements are already gone, the lookup misses, and
+    /// without this rule the connection would reach the director's own stack and be refused (measured: a few per
+    /// thousand weight changes under load). It is the heaviest destination of the same generation, so the packet goes
+    /// where the old table could have sent it. It never runs otherwise: dnat ends the first rule.
+    /// </summary>
+    public static KernelDestination FallbackOf(IReadOnlyList<KernelDestination> weighted)
+    {
+        var best = weighted[0];
+        foreach (var d in weighted)
+        {
+            if (d.Weight > best.Weight)
+            {
+                best = d;
+            }
+        }
+
+        return best;
+    }
 
     /// <summary>Uses the hash of the source address (persistence) rather than a random pick.</summary>
     public static bool UsesSourceHash(KernelService service) => service.Scheduler == "sh" || service.PersistenceTimeout is not null;
@@ -190,6 +216,24 @@ public static class NftablesRuleset
         }
 
         text.Append(" comment \"").Append(Comment(service)).Append("\"\n");
+        if (weighted.Count > 0)
+        {
+            var fallback = FallbackOf(weighted);
+            text.Append("add rule ").Append(T).Append(' ').Append(chain).Append(' ');
+            if (withPorts || !service.Key.IsFirewallMark)
+            {
+                text.Append("meta l4proto ").Append(service.Key.Protocol.ToLowerInvariant()).Append(' ');
+            }
+
+            text.Append("dnat to ").Append(fallback.Key.Address);
+            if (withPorts)
+            {
+                text.Append(':').Append(fallback.Key.Port.ToString(CultureInfo.InvariantCulture));
+            }
+
+            text.Append(" comment \"").Append(FallbackComment).Append("\"\n");
+        }
+
         if (fresh)
         {
             var key = service.Key;
