@@ -20,6 +20,9 @@ public sealed class EventingOptions
     /// <summary>Longest wait between publish attempts while the broker is away.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>On stop, how long the spool publisher goes on delivering what is spooled before it gives up (the rest waits for the next start).</summary>
+    public TimeSpan StopDrainTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Spool segment size at which a new file is started.</summary>
     public long SegmentBytes { get; set; } = 16 * 1024 * 1024;
 

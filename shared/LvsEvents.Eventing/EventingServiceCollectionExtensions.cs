@@ -37,8 +37,6 @@ public static class EventingServiceCollectionExtensions
         services.AddSingleton<EventEmitter>();
         services.AddSingleton<IEventEmitter>(sp => sp.GetRequiredService<EventEmitter>());
         services.AddSingleton<SpoolPublisher>();
-        services.AddHostedService(sp => sp.GetRequiredService<SpoolPublisher>());
-        services.AddHostedService<ServiceLifecycleEvents>();
         services.AddOptions<Metrics.PrometheusOptions>().Bind(configuration.GetSection(Metrics.PrometheusOptions.Section));
         services.AddHostedService<Metrics.PrometheusEndpoint>();
 
@@ -56,6 +54,11 @@ public static class EventingServiceCollectionExtensions
                 rabbit.ConfigureEndpoints(context);
             });
         });
+
+        // After the bus: hosted services stop in reverse order. The service's own stop (ServiceStopping) is emitted
+        // first, then the publisher drains the spool while the bus still runs, then the bus stops.
+        services.AddHostedService(sp => sp.GetRequiredService<SpoolPublisher>());
+        services.AddHostedService<ServiceLifecycleEvents>();
 
         // The service does its job whether or not the broker is up: never wait for the bus to start.
         services.Configure<MassTransitHostOptions>(o =>

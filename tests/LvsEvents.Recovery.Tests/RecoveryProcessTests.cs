@@ -309,6 +309,7 @@ public sealed class RecoveryProcessTests(ITestOutputHelper output) : IAsyncLifet
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly List<(LvsEvent Event, TimeSpan Seen)> _events = [];
+        private readonly HashSet<Guid> _ids = [];
         private readonly Lock _gate = new();
 
         public IReadOnlyList<(LvsEvent Event, TimeSpan Seen)> All
@@ -325,11 +326,18 @@ public sealed class RecoveryProcessTests(ITestOutputHelper output) : IAsyncLifet
         public IReadOnlyList<(LvsEvent Event, TimeSpan Seen)> Commands(RealServerRef server) =>
             [.. All.Where(o => o.Event is SetWeightCommand s && s.RealServer == server || o.Event is RestoreCommand r && r.RealServer == server)];
 
+        /// <summary>
+        /// Keeps each event once: delivery is at least once (an event whose publish was confirmed too late, e.g. as the
+        /// service stopped, stays in its spool and is sent again from there on restart, with the same id).
+        /// </summary>
         public void Add(LvsEvent e)
         {
             lock (_gate)
             {
-                _events.Add((e, _clock.Elapsed));
+                if (_ids.Add(e.EventId))
+                {
+                    _events.Add((e, _clock.Elapsed));
+                }
             }
         }
 
