@@ -76,14 +76,14 @@ public sealed class SpoolPublisher(
         }
     }
 
-    /// <param name="stoppingToken">Cancelled when the drain after a stop is over.</param>
-    private async Task<bool> PublishUntilConfirmed(EventBatch batch, EventingOptions settings, CancellationToken stoppingToken)
+    /// <param name="drainOver">Cancelled when the drain after a stop is over.</param>
+    private async Task<bool> PublishUntilConfirmed(EventBatch batch, EventingOptions settings, CancellationToken drainOver)
     {
         var delay = TimeSpan.FromMilliseconds(200);
         var failures = 0;
         while (true)
         {
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(drainOver);
             attempt.CancelAfter(settings.PublishTimeout);
             try
             {
@@ -97,7 +97,7 @@ public sealed class SpoolPublisher(
 
                 return true;
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!drainOver.IsCancellationRequested)
             {
                 if (failures++ == 0)
                 {
@@ -108,7 +108,7 @@ public sealed class SpoolPublisher(
 
                 try
                 {
-                    await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(delay, drainOver).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

@@ -62,7 +62,7 @@ public sealed class AddressNotifications : IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var poll = new pollfd { fd = _fd, events = POLLIN };
         var ready = InterruptiblePoll.Wait(&poll, 1, (int)Math.Max(0, timeout.TotalMilliseconds), out var pollError);
-        if (ready < 0 && pollError == InterruptiblePoll.EINTR || ready == 0)
+        if (ready < 0 && pollError == EINTR || ready == 0)
             return [];
         if (ready < 0)
             throw new NetlinkException("waiting for address notifications", pollError);

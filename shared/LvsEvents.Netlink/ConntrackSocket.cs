@@ -328,7 +328,7 @@ public sealed class ConntrackSocket : IDisposable
             var remaining = (int)Math.Max(0, (deadline - DateTime.UtcNow).TotalMilliseconds);
             var poll = new pollfd { fd = _fd, events = POLLIN };
             var ready = InterruptiblePoll.Wait(&poll, 1, remaining, out var pollError);
-            if (ready < 0 && pollError == InterruptiblePoll.EINTR)
+            if (ready < 0 && pollError == EINTR)
             {
                 continue;
             }

@@ -10,8 +10,6 @@ namespace LvsEvents.Netlink;
 /// </summary>
 public static unsafe class InterruptiblePoll
 {
-    public const int EINTR = 4;
-
     /// <summary>Ready descriptors (0: timed out), or -1 with <paramref name="error"/> set (EINTR: interrupted, wait again).</summary>
     public static int Wait(pollfd* fds, int count, int timeoutMilliseconds, out int error)
     {

@@ -66,7 +66,7 @@ public sealed class DeadlineWaiter : IDisposable
         while (true)
         {
             var ready = InterruptiblePoll.Wait(fds, 2, -1, out var pollError);
-            if (ready < 0 && pollError == InterruptiblePoll.EINTR)
+            if (ready < 0 && pollError == EINTR)
                 continue;
             if (ready < 0)
                 throw new IOException($"poll: {Marshal.GetPInvokeErrorMessage(pollError)}");

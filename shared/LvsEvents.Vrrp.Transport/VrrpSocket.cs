@@ -143,7 +143,7 @@ public sealed class VrrpSocket : IDisposable
                 }
                 var poll = new pollfd { fd = fd, events = POLLIN };
                 var ready = InterruptiblePoll.Wait(&poll, 1, (int)remaining, out var pollError);
-                if (ready < 0 && pollError == InterruptiblePoll.EINTR)
+                if (ready < 0 && pollError == EINTR)
                 {
                     continue;
                 }

@@ -112,7 +112,7 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.False(writer.HasExited, "the writer exited");
             await emitter.EmitAsync(down);
             ready = await Until(async () => await WeightAsync(kernel) is null
-                && _observed.All.Where(o => o.Event is SetWeightCommand { Weight: 2 }).Any(o => WriterTook(o.Event.EventId)), TimeSpan.FromSeconds(2));
+                && _observed.All.Where(o => o.Event is SetWeightCommand { Weight: 2 }).Any(o => WriterQueueProbe.Took(_log, o.Event.EventId)), TimeSpan.FromSeconds(2));
         }
 
         Assert.True(ready, "the server never went out of the table, or recovery never primed its ramp");
@@ -214,10 +214,6 @@ public sealed class KernelRampTests(ITestOutputHelper output) : IAsyncLifetime
         await host.StartAsync(start.Token);
         return host;
     }
-
-    /// <summary>The writer logged that it handled the event (a kernel change, or a command taken without one).</summary>
-    private bool WriterTook(Guid eventId) =>
-        _log.Any(line => line.StartsWith("writer: ", StringComparison.Ordinal) && line.Contains(eventId.ToString(), StringComparison.Ordinal));
 
     private Process Start(string broker, string dll, string name, params string[] arguments)
     {

@@ -29,10 +29,9 @@ public static class WriterQueueProbe
                 RequestedBy = "queue-probe", Reason = "is the writer's queue bound?",
             };
             await emitter.EmitAsync(ping);
-            var id = ping.EventId.ToString();
             for (var wait = 0; wait < 10; wait++)
             {
-                if (log.Any(line => line.StartsWith("writer: ", StringComparison.Ordinal) && line.Contains(id, StringComparison.Ordinal)))
+                if (Took(log, ping.EventId))
                 {
                     return;
                 }
@@ -42,5 +41,12 @@ public static class WriterQueueProbe
         }
 
         throw new InvalidOperationException("the writer's queue never took a command in 45 s");
+    }
+
+    /// <summary>The writer logged that it handled the event (a kernel change, or a command taken without one).</summary>
+    public static bool Took(ConcurrentQueue<string> log, Guid eventId)
+    {
+        var id = eventId.ToString();
+        return log.Any(line => line.StartsWith("writer: ", StringComparison.Ordinal) && line.Contains(id, StringComparison.Ordinal));
     }
 }

@@ -251,12 +251,7 @@ internal sealed class NftablesNetlinkTransaction
         }
 
         var expressions = BeginRule(chain, $"add rule to chain {chain} ({key})");
-        if (withPorts || !key.IsFirewallMark)
-        {
-            NftablesExpressions.Meta(_w, NftablesExpressions.MetaL4Protocol, NftablesExpressions.Register1);
-            NftablesExpressions.CompareEqual(_w, NftablesExpressions.Register1, [ProtocolNumber(key.Protocol)!.Value]);
-        }
-
+        ProtocolMatch(service, withPorts);
         NftablesExpressions.Counter(_w);
         if (weighted.Count == 0)
         {
@@ -290,24 +285,28 @@ internal sealed class NftablesNetlinkTransaction
         }
     }
 
-    /// <summary>As nft encodes <c>meta l4proto P dnat to ADDR:PORT comment "lvs-fallback"</c> (see <see cref="NftablesRuleset.FallbackOf"/>).</summary>
-    private void Fallback(KernelService service, string chain, KernelDestination destination, bool withPorts)
+    /// <summary>[ meta load l4proto => reg 1 ] [ cmp eq reg 1 P ], where <see cref="NftablesRuleset.MatchesProtocol"/>.</summary>
+    private void ProtocolMatch(KernelService service, bool withPorts)
     {
-        var expressions = BeginRule(chain, $"add fallback rule to chain {chain} ({service.Key})");
-        if (withPorts || !service.Key.IsFirewallMark)
+        if (NftablesRuleset.MatchesProtocol(service, withPorts))
         {
             NftablesExpressions.Meta(_w, NftablesExpressions.MetaL4Protocol, NftablesExpressions.Register1);
             NftablesExpressions.CompareEqual(_w, NftablesExpressions.Register1, [ProtocolNumber(service.Key.Protocol)!.Value]);
         }
+    }
 
-        Span<byte> address = stackalloc byte[4];
-        NftablesElements.Address(destination.Key, address);
-        NftablesExpressions.Immediate(_w, NftablesExpressions.Register1, address);
+    /// <summary>As nft encodes <c>meta l4proto P dnat to ADDR:PORT comment "lvs-fallback"</c> (see <see cref="NftablesRuleset.FallbackOf"/>).</summary>
+    private void Fallback(KernelService service, string chain, KernelDestination destination, bool withPorts)
+    {
+        var expressions = BeginRule(chain, $"add fallback rule to chain {chain} ({service.Key})");
+        ProtocolMatch(service, withPorts);
+        // nft loads the address and the port into registers of their own (immediate reg 1, immediate reg 2).
+        Span<byte> bytes = stackalloc byte[8];
+        NftablesElements.AddressPort(destination.Key, bytes);
+        NftablesExpressions.Immediate(_w, NftablesExpressions.Register1, bytes[..4]);
         if (withPorts)
         {
-            Span<byte> port = stackalloc byte[2];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(port, (ushort)destination.Key.Port);
-            NftablesExpressions.Immediate(_w, NftablesExpressions.Register2, port);
+            NftablesExpressions.Immediate(_w, NftablesExpressions.Register2, bytes[4..6]);
         }
 
         NftablesExpressions.Dnat(_w, NftablesExpressions.Register1, withPorts ? NftablesExpressions.Register2 : null);

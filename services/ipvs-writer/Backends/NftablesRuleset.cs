@@ -169,11 +169,7 @@ public static class NftablesRuleset
         text.Append("add rule ").Append(T).Append(' ').Append(chain).Append(' ');
         var weighted = service.Destinations.Values.Where(d => d.Weight > 0).ToList();
         var withPorts = weighted.Any(d => d.Key.Port != 0);
-        if (withPorts || !service.Key.IsFirewallMark)
-        {
-            text.Append("meta l4proto ").Append(service.Key.Protocol.ToLowerInvariant()).Append(' ');
-        }
-
+        ProtocolMatch(text, service, withPorts);
         text.Append("counter ");
         if (weighted.Count == 0)
         {
@@ -220,11 +216,7 @@ public static class NftablesRuleset
         {
             var fallback = FallbackOf(weighted);
             text.Append("add rule ").Append(T).Append(' ').Append(chain).Append(' ');
-            if (withPorts || !service.Key.IsFirewallMark)
-            {
-                text.Append("meta l4proto ").Append(service.Key.Protocol.ToLowerInvariant()).Append(' ');
-            }
-
+            ProtocolMatch(text, service, withPorts);
             text.Append("dnat to ").Append(fallback.Key.Address);
             if (withPorts)
             {
@@ -240,6 +232,20 @@ public static class NftablesRuleset
             text.Append(key.IsFirewallMark
                 ? $"add map {T} {MarksMap} {{ type {MarksMapType}; elements = {{ {key.FirewallMark.ToString(CultureInfo.InvariantCulture)} : jump {chain} }}; }}\n"
                 : $"add map {T} {ServicesMap} {{ type {ServicesMapType}; elements = {{ {key.Address} . {key.Protocol.ToLowerInvariant()} . {key.Port.ToString(CultureInfo.InvariantCulture)} : jump {chain} }}; }}\n");
+        }
+    }
+
+    /// <summary>
+    /// <c>meta l4proto P</c>, which both rules of a service chain start with; a fwmark service whose destinations have no
+    /// port matches any protocol.
+    /// </summary>
+    public static bool MatchesProtocol(KernelService service, bool withPorts) => withPorts || !service.Key.IsFirewallMark;
+
+    private static void ProtocolMatch(StringBuilder text, KernelService service, bool withPorts)
+    {
+        if (MatchesProtocol(service, withPorts))
+        {
+            text.Append("meta l4proto ").Append(service.Key.Protocol.ToLowerInvariant()).Append(' ');
         }
     }
 
